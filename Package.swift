@@ -1,0 +1,54 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "topcoins",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "price-fetcher", targets: ["price-fetcher"]),
+        .executable(name: "rank-fetcher", targets: ["rank-fetcher"]),
+        .executable(name: "merger", targets: ["merger"]),
+        .executable(name: "http-api", targets: ["http-api"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(
+            name: "TopCoins",
+            dependencies: [
+                "CHiredis",
+                "CCurl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "price-fetcher", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        .executableTarget(name: "rank-fetcher", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        .executableTarget(name: "merger", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        .executableTarget(name: "http-api", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        .testTarget(name: "TopCoinsTests", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "TopCoins",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

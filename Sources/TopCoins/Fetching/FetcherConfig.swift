@@ -1,0 +1,167 @@
+/// A fetcher's whole behaviour, read from its JSON config: which upstream to ask, how often,
+/// how to page and retry, and how to map each upstream record to a published one.
+public struct FetcherConfig: Sendable {
+    public struct Stream: Sendable {
+        public let key: String
+        public let maxLength: Int
+    }
+
+    public struct Schedule: Sendable {
+        public let intervalSeconds: Int
+        /// Start cycles on multiples of the interval since the epoch, so both fetchers tick together.
+        public let align: Bool
+    }
+
+    public struct Request: Sendable {
+        public let url: String
+        /// The URL as written in the config, before `${VAR}` substitution: safe to log.
+        public let urlForLogs: String
+        public let query: [(String, String)]
+        public let headers: [(String, String)]
+        public let timeoutSeconds: Double
+    }
+
+    public struct Pagination: Sendable {
+        public let param: String
+        public let first: Int
+        public let maxPages: Int
+        /// The page-size parameter and value; with it, a page shorter than `size` is the last.
+        public let sizeParam: String?
+        public let size: Int?
+    }
+
+    public let source: String
+    public let stream: Stream
+    public let schedule: Schedule
+    public let request: Request
+    public let pagination: Pagination?
+    public let retry: RetryPolicy
+    public let records: FieldPath
+    public let fields: [FieldSpec]
+    public let settings: ServiceSettings
+    /// Values substituted from the environment; logs redact them.
+    public let secrets: [String]
+
+    public static let defaultRetry = RetryPolicy(attempts: 4, initialDelaySeconds: 1, maxDelaySeconds: 30)
+
+    public init(reading config: ConfigObject) throws(ConfigError) {
+        source = try config.requiredString("source")
+        guard !source.isEmpty else { throw config.error("source", "must not be empty") }
+
+        let stream = try config.requiredObject("stream")
+        self.stream = Stream(
+            key: try stream.requiredString("key"),
+            maxLength: try stream.integer("max_length", in: 1...10_000_000) ?? 1440
+        )
+        guard !self.stream.key.isEmpty else { throw stream.error("key", "must not be empty") }
+        try stream.rejectUnknownKeys()
+
+        let schedule = try config.requiredObject("schedule")
+        self.schedule = Schedule(
+            intervalSeconds: try schedule.requiredInteger("interval_seconds", in: 1...86_400),
+            align: try schedule.bool("align") ?? true
+        )
+        try schedule.rejectUnknownKeys()
+
+        let request = try config.requiredObject("request")
+        let url = try request.requiredString("url", substitutingEnvironment: true)
+        guard URLScheme(of: url) != nil else {
+            throw request.error("url", "must be an http://, https:// or file:// URL with a host or path, found \"\(try request.requiredString("url"))\"")
+        }
+        self.request = Request(
+            url: url,
+            urlForLogs: try request.requiredString("url"),
+            query: try request.stringMap("query", substitutingEnvironment: true) ?? [],
+            headers: try request.stringMap("headers", substitutingEnvironment: true) ?? [],
+            timeoutSeconds: try request.seconds("timeout_seconds", in: 0.001...600) ?? 30
+        )
+        try request.rejectUnknownKeys()
+
+        if let pagination = try config.object("pagination") {
+            let sizeParam = try pagination.string("size_param")
+            let size = try pagination.integer("size", in: 1...1_000_000)
+            if (sizeParam == nil) != (size == nil) {
+                throw pagination.error(sizeParam == nil ? "size_param" : "size", "size_param and size go together")
+            }
+            self.pagination = Pagination(
+                param: try pagination.requiredString("param"),
+                first: try pagination.integer("first", in: 0...1_000_000) ?? 1,
+                maxPages: try pagination.requiredInteger("max_pages", in: 1...10_000),
+                sizeParam: sizeParam,
+                size: size
+            )
+            try pagination.rejectUnknownKeys()
+        } else {
+            self.pagination = nil
+        }
+
+        if let retry = try config.object("retry") {
+            let defaults = FetcherConfig.defaultRetry
+            self.retry = RetryPolicy(
+                attempts: try retry.integer("attempts", in: 1...100) ?? defaults.attempts,
+                initialDelaySeconds: try retry.seconds("initial_delay_seconds", in: 0...3600) ?? defaults.initialDelaySeconds,
+                maxDelaySeconds: try retry.seconds("max_delay_seconds", in: 0...86_400) ?? defaults.maxDelaySeconds
+            )
+            try retry.rejectUnknownKeys()
+        } else {
+            self.retry = FetcherConfig.defaultRetry
+        }
+
+        self.records = try FetcherConfig.path(config, "records", try config.requiredString("records"))
+
+        let fields = try config.requiredObject("fields")
+        var specs: [FieldSpec] = []
+        for name in fields.object.keys {
+            guard name != FetchedSnapshot.sourceRankField else {
+                throw fields.error(name, "is reserved: every record gets its source_rank")
+            }
+            let field = try fields.requiredObject(name)
+            let typeName = try field.requiredString("type")
+            guard let kind = FieldSpec.Kind(rawValue: typeName) else {
+                throw field.error("type", "must be one of \(FieldSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(typeName)\"")
+            }
+            specs.append(
+                FieldSpec(
+                    name: name,
+                    path: try FetcherConfig.path(field, "path", try field.requiredString("path")),
+                    kind: kind,
+                    nullable: try field.bool("nullable") ?? false
+                )
+            )
+            try field.rejectUnknownKeys()
+        }
+        guard !specs.isEmpty else { throw config.error("fields", "must name at least one field") }
+        self.fields = specs
+
+        self.settings = try ServiceSettings(reading: config)
+        try config.rejectUnknownKeys()
+        self.secrets = config.secrets
+    }
+
+    static func path(_ config: ConfigObject, _ key: String, _ text: String) throws(ConfigError) -> FieldPath {
+        do {
+            return try FieldPath(parsing: text)
+        } catch {
+            throw config.error(key, "malformed path \"\(text)\": \(error)")
+        }
+    }
+}
+
+/// The URL schemes a fetcher can read; `file://` serves shipped demo data and fixtures.
+enum URLScheme {
+    case http, https, file
+
+    init?(of url: String) {
+        let lower = url.lowercased()
+        if lower.hasPrefix("http://"), url.count > 7 {
+            self = .http
+        } else if lower.hasPrefix("https://"), url.count > 8 {
+            self = .https
+        } else if lower.hasPrefix("file:///") {
+            self = .file
+        } else {
+            return nil
+        }
+        guard !url.contains(" "), !url.contains("\n") else { return nil }
+    }
+}
