@@ -176,6 +176,8 @@ private final class Transfer: @unchecked Sendable {
         }
         var status = 0
         topcoins_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        // A file:// transfer has no status line; reading the file whole is its success.
+        if status == 0, fullURL.lowercased().hasPrefix("file:") { status = 200 }
         return HTTPResponse(status: status, headers: parsedHeaders(), body: body)
     }
 

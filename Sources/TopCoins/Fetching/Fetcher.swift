@@ -1,0 +1,168 @@
+import Logging
+
+/// Runs fetch cycles for one config: request every page (retrying as the config says), map
+/// the records, publish one snapshot to the stream. A cycle publishes a whole snapshot or
+/// nothing.
+public struct Fetcher: Sendable {
+    public let config: FetcherConfig
+    let http: HTTPClient
+    let redis: RedisClient
+    let logger: Logger
+    let mapper: RecordMapper
+
+    public init(config: FetcherConfig, http: HTTPClient, redis: RedisClient, logger: Logger) {
+        self.config = config
+        self.http = http
+        self.redis = redis
+        self.logger = logger
+        self.mapper = RecordMapper(fields: config.fields)
+    }
+
+    /// Why a cycle published nothing.
+    public enum CycleFailure: Error, Sendable, CustomStringConvertible {
+        case upstream(page: Int, UpstreamFailure)
+        case noRecords(skipped: [String: Int])
+        case publish(RedisError)
+        case cancelled
+
+        public var description: String {
+            switch self {
+            case .upstream(let page, let failure): "page \(page): \(failure)"
+            case .noRecords(let skipped) where skipped.isEmpty: "the upstream returned no records"
+            case .noRecords(let skipped): "every record was skipped (\(skipped.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))"
+            case .publish(let error): "could not publish: \(error)"
+            case .cancelled: "cancelled"
+            }
+        }
+
+        public var reason: String {
+            switch self {
+            case .upstream(_, let failure): failure.reason
+            case .noRecords: "no_records"
+            case .publish: "redis"
+            case .cancelled: "cancelled"
+            }
+        }
+    }
+
+    /// Fetches and maps one snapshot without publishing it.
+    public func fetch() async -> Result<FetchedSnapshot, CycleFailure> {
+        var records: [JSONValue] = []
+        let pages = config.pagination?.maxPages ?? 1
+        for pageIndex in 0..<pages {
+            var query = config.request.query
+            if let pagination = config.pagination {
+                query.append((pagination.param, String(pagination.first + pageIndex)))
+                if let sizeParam = pagination.sizeParam, let size = pagination.size { query.append((sizeParam, String(size))) }
+            }
+            let page: [JSONValue]
+            switch await fetchPage(query: query, page: pageIndex + 1) {
+            case .success(let items): page = items
+            case .failure(let failure): return .failure(failure)
+            }
+            records += page
+            guard let pagination = config.pagination, !page.isEmpty else { break }
+            if let size = pagination.size, page.count < size { break }
+        }
+        let fetchedAt = Timestamp.now
+        let output = mapper.map(records)
+        guard !output.records.isEmpty else { return .failure(.noRecords(skipped: output.skipped)) }
+        return .success(FetchedSnapshot(source: config.source, fetchedAt: fetchedAt, records: output.records, skipped: output.skipped))
+    }
+
+    /// One page, with the config's retries; the records array at the config's `records` path.
+    func fetchPage(query: [(String, String)], page: Int) async -> Result<[JSONValue], CycleFailure> {
+        let request = HTTPRequest(
+            url: config.request.url, query: query, headers: config.request.headers,
+            connectTimeoutSeconds: min(10, config.request.timeoutSeconds), timeoutSeconds: config.request.timeoutSeconds)
+        var attempt = 1
+        while true {
+            let failure: UpstreamFailure
+            do {
+                let response = try await http.send(request)
+                switch UpstreamFailure.classify(status: response.status, retryAfterHeader: response.header("Retry-After"), body: response.body, now: .now) {
+                case .success(let document):
+                    guard let found = config.records.resolve(in: document) else {
+                        failure = .malformed("no value at records path \"\(config.records)\"")
+                        break
+                    }
+                    guard case .array(let items) = found else {
+                        failure = .malformed("records path \"\(config.records)\" holds \(found.kindName), not an array")
+                        break
+                    }
+                    return .success(items)
+                case .failure(let classified):
+                    failure = classified
+                }
+            } catch let error as HTTPTransportError {
+                if error.isCancelled || Task.isCancelled { return .failure(.cancelled) }
+                failure = .transport(error.message)
+            } catch {
+                return .failure(.cancelled)
+            }
+            let delay = config.retry.delay(after: failure, attempt: attempt, jitter: Double.random(in: 0..<1))
+            logger.warning(
+                "upstream request failed",
+                metadata: [
+                    "source": "\(config.source)", "page": "\(page)", "attempt": "\(attempt)", "reason": "\(failure.reason)",
+                    "error": "\(failure)", "retry_in_s": "\(delay.map { String(format3: $0) } ?? "none")",
+                ])
+            guard let delay else { return .failure(.upstream(page: page, failure)) }
+            do {
+                try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+            } catch {
+                return .failure(.cancelled)
+            }
+            attempt += 1
+        }
+    }
+
+    /// Publishes a snapshot: `XADD <stream> MAXLEN ~ <max_length> * ...`.
+    public func publish(_ snapshot: FetchedSnapshot) async throws(RedisError) -> String {
+        try await redis.xadd(config.stream.key, maxLength: config.stream.maxLength, fields: snapshot.streamFields)
+    }
+
+    /// One whole cycle: fetch, then publish, retrying the publish while Redis is away until
+    /// `deadline` so a fetched snapshot is not thrown away for a short Redis restart.
+    public func runCycle(publishDeadline deadline: ContinuousClock.Instant) async -> Result<FetchedSnapshot, CycleFailure> {
+        let started = ContinuousClock.now
+        let fetched = await fetch()
+        guard case .success(let snapshot) = fetched else {
+            if case .failure(let failure) = fetched, case .cancelled = failure { return fetched }
+            if case .failure(let failure) = fetched {
+                logger.error("fetch cycle failed, nothing published", metadata: ["source": "\(config.source)", "reason": "\(failure.reason)", "error": "\(failure)"])
+            }
+            return fetched
+        }
+        var delay = 0.2
+        while true {
+            do {
+                let id = try await publish(snapshot)
+                var metadata: Logger.Metadata = [
+                    "source": "\(config.source)", "stream": "\(config.stream.key)", "entry": "\(id)",
+                    "records": "\(snapshot.records.count)", "skipped": "\(snapshot.skippedCount)",
+                    "duration_ms": "\(started.duration(to: .now).milliseconds)",
+                ]
+                for (reason, count) in snapshot.skipped { metadata["skipped.\(reason)"] = "\(count)" }
+                logger.info("published snapshot", metadata: metadata)
+                return .success(snapshot)
+            } catch {
+                logger.error("could not publish snapshot", metadata: ["source": "\(config.source)", "error": "\(error)"])
+                guard ContinuousClock.now.advanced(by: .milliseconds(Int64(delay * 1000))) < deadline else { return .failure(.publish(error)) }
+                do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return .failure(.cancelled) }
+                delay = min(delay * 2, 5)
+            }
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}
+
+extension String {
+    /// A number with up to three decimals, for logs.
+    init(format3 value: Double) {
+        self = String(Double(Int((value * 1000).rounded())) / 1000)
+    }
+}

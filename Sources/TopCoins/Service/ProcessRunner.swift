@@ -1,0 +1,60 @@
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Start-up shared by the executables: logging, config loading with exit code 2 on a
+/// mistake, and a service group that turns SIGTERM and SIGINT into a graceful shutdown.
+public enum ProcessRunner {
+    /// Sets up logging and returns the executable's logger.
+    public static func bootstrapLogging(executable: String) -> Logger {
+        LoggingSystem.bootstrap { label in KeyValueLogHandler(label: label) }
+        return Logger(label: executable)
+    }
+
+    /// Loads the config at `path` or exits with code 2 naming the file and key.
+    public static func loadConfig<T>(_ path: String, executable: String, _ read: (ConfigObject) throws(ConfigError) -> T) -> T {
+        do {
+            return try ConfigFile.load(path, environment: ConfigFile.processEnvironment, read)
+        } catch {
+            Exit.config(error, executable: executable)
+        }
+    }
+
+    /// Runs `services` until SIGTERM or SIGINT, then lets them finish.
+    public static func run(_ services: [any Service], logger: Logger) async {
+        let group = ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("service group ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// The `price-fetcher` and `rank-fetcher` programs: the same code, different configs.
+public enum FetcherProgram {
+    public static func main(executable: String) async -> Never {
+        let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsOnce: true)
+        var logger = ProcessRunner.bootstrapLogging(executable: executable)
+        let config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try FetcherConfig(reading: object) }
+        KeyValueLogHandler.secrets.withLock { $0 += config.secrets + [config.settings.redis.password].compactMap { $0 } }
+        logger.logLevel = config.settings.logLevel
+        let http = HTTPClient(threads: 1)
+        let redis = RedisClient(endpoint: config.settings.redis)
+        let fetcher = Fetcher(config: config, http: http, redis: redis, logger: logger)
+        var exitCode: Int32 = 0
+        if options.once {
+            let result = await fetcher.runCycle(publishDeadline: .now.advanced(by: .seconds(10)))
+            if case .failure = result { exitCode = 1 }
+        } else {
+            await ProcessRunner.run([FetcherService(fetcher: fetcher, logger: logger)], logger: logger)
+        }
+        await redis.shutdown()
+        try? await http.shutdown()
+        exit(exitCode)
+    }
+}
