@@ -40,6 +40,12 @@ let package = Package(
         .executableTarget(name: "rank-fetcher", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         .executableTarget(name: "merger", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         .executableTarget(name: "http-api", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        // Replays the shipped upstream payloads (and scripted faults) for the demo and the tests.
+        .executableTarget(
+            name: "fake-upstream",
+            dependencies: ["TopCoins", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TopCoinsTests", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

@@ -1,0 +1,170 @@
+import Hummingbird
+import Logging
+import HTTPTypes
+import NIOCore
+import TopCoins
+
+/// A stand-in for CoinMarketCap and CryptoCompare that replays the shipped payloads, for the
+/// demo and the integration tests (no internet, no keys). Tests script faults through
+/// `POST /_faults` and read what was asked of it from `GET /_requests`.
+///
+/// - `GET /v1/cryptocurrency/listings/latest?start=&limit=`: the CoinMarketCap listing, sliced.
+/// - `GET /asset/v1/top/list?page=&page_size=`: CryptoCompare data-api pages (empty past the last).
+/// - `POST /_faults` `{"path": "...", "responses": [{"status": 429, "headers": {...},
+///   "body_file": "errors/x.json" | "body": "...", "delay_ms": 0}]}`: answers for the next
+///   requests to that path, in order; `DELETE /_faults` clears them.
+/// - `GET /_requests`: every request so far (`path`, `query`, `headers`) as JSON.
+
+struct ScriptedResponse: Sendable {
+    var status: Int
+    var headers: [(String, String)]
+    var body: [UInt8]
+    var delayMilliseconds: Int
+}
+
+actor UpstreamState {
+    var faults: [String: [ScriptedResponse]] = [:]
+    var requests: [JSONValue] = []
+
+    func record(_ request: JSONValue) { requests.append(request) }
+    func nextFault(for path: String) -> ScriptedResponse? {
+        guard var queue = faults[path], !queue.isEmpty else { return nil }
+        let next = queue.removeFirst()
+        faults[path] = queue
+        return next
+    }
+    func add(_ responses: [ScriptedResponse], for path: String) { faults[path, default: []] += responses }
+    func clear() {
+        faults = [:]
+        requests = []
+    }
+}
+
+enum FakeUpstreamError: Error { case usage(String) }
+
+struct Options {
+    var port = 0
+    var dataDirectory = "Config/demo/upstream"
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--port": port = Int(iterator.next() ?? "") ?? 0
+            case "--data": dataDirectory = iterator.next() ?? dataDirectory
+            default: Exit.usage("usage: fake-upstream [--port N] [--data DIR]")
+            }
+        }
+    }
+}
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+let dataDirectory = options.dataDirectory
+
+func load(_ relative: String) -> [UInt8] {
+    guard let bytes = ConfigFile.readFile("\(dataDirectory)/\(relative)") else { Exit.usage("cannot read \(dataDirectory)/\(relative)") }
+    return bytes
+}
+
+let listing: JSONValue
+do {
+    listing = try JSONParser.parse(load("coinmarketcap/listings-latest.json"))
+} catch {
+    Exit.usage("the CoinMarketCap listing is not JSON: \(error)")
+}
+let toplistPages: [[UInt8]] = (1...).lazy.map { "cryptocompare/top-list-page-\($0).json" }
+    .prefix { ConfigFile.readFile("\(dataDirectory)/\($0)") != nil }.map { load($0) }
+let emptyToplistPage = Array(#"{"Data":{"STATS":{"PAGE":0,"PAGE_SIZE":100,"TOTAL_ASSETS":0},"LIST":[]},"Err":{}}"#.utf8)
+let state = UpstreamState()
+
+func json(_ status: HTTPResponse.Status, _ bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
+    var headers = headers
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
+/// The listing's `data` from `start` (1-based), at most `limit` items, like CoinMarketCap.
+func listingSlice(start: Int, limit: Int) -> [UInt8] {
+    guard case .object(var envelope) = listing, case .array(let data)? = listing["data"] else { return [] }
+    let from = min(max(start - 1, 0), data.count)
+    let slice = Array(data[from..<min(from + max(limit, 0), data.count)])
+    var rebuilt = JSONObject()
+    for (key, value) in envelope.members { rebuilt.append(key, key == "data" ? .array(slice) : value) }
+    envelope = rebuilt
+    return JSONWriter.encode(.object(envelope))
+}
+
+func scripted(_ body: JSONValue) throws -> (String, [ScriptedResponse]) {
+    guard case .string(let path)? = body["path"], case .array(let list)? = body["responses"] else {
+        throw FakeUpstreamError.usage("expected {\"path\": ..., \"responses\": [...]}")
+    }
+    var responses: [ScriptedResponse] = []
+    for item in list {
+        guard case .number(let status)? = item["status"], let code = Int(status) else { throw FakeUpstreamError.usage("status missing") }
+        var headers: [(String, String)] = []
+        if case .object(let object)? = item["headers"] {
+            for (name, value) in object.members { if case .string(let text) = value { headers.append((name, text)) } }
+        }
+        var bytes: [UInt8] = []
+        if case .string(let file)? = item["body_file"] { bytes = load(file) }
+        if case .string(let text)? = item["body"] { bytes = Array(text.utf8) }
+        var delay = 0
+        if case .number(let literal)? = item["delay_ms"] { delay = Int(literal) ?? 0 }
+        responses.append(ScriptedResponse(status: code, headers: headers, body: bytes, delayMilliseconds: delay))
+    }
+    return (path, responses)
+}
+
+let responder = CallbackResponder<BasicRequestContext> { request, context in
+    let path = request.uri.path
+    let query = request.uri.queryParameters
+    switch (request.method, path) {
+    case (.post, "/_faults"):
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let (faultPath, responses) = try scripted(try JSONParser.parse(Array(buffer: body)))
+        await state.add(responses, for: faultPath)
+        return json(.ok, Array(#"{"ok":true}"#.utf8))
+    case (.delete, "/_faults"):
+        await state.clear()
+        return json(.ok, Array(#"{"ok":true}"#.utf8))
+    case (.get, "/_requests"):
+        return json(.ok, JSONWriter.encode(.array(await state.requests)))
+    default:
+        break
+    }
+    var headerObject = JSONObject()
+    for field in request.headers { headerObject.append(field.name.canonicalName, .string(field.value)) }
+    var queryObject = JSONObject()
+    for (name, value) in query { queryObject.append(String(name), .string(String(value))) }
+    await state.record(.object(JSONObject([("path", .string(path)), ("query", .object(queryObject)), ("headers", .object(headerObject))])))
+
+    if let fault = await state.nextFault(for: path) {
+        if fault.delayMilliseconds > 0 { try await Task.sleep(for: .milliseconds(fault.delayMilliseconds)) }
+        var headers = HTTPFields()
+        for (name, value) in fault.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
+        return json(HTTPResponse.Status(code: fault.status), fault.body, headers: headers)
+    }
+    switch path {
+    case "/v1/cryptocurrency/listings/latest":
+        let start = query["start"].flatMap { Int($0) } ?? 1
+        let limit = query["limit"].flatMap { Int($0) } ?? 100
+        return json(.ok, listingSlice(start: start, limit: limit))
+    case "/asset/v1/top/list":
+        let page = query["page"].flatMap { Int($0) } ?? 1
+        return json(.ok, (1...toplistPages.count).contains(page) ? toplistPages[page - 1] : emptyToplistPage)
+    default:
+        return json(.notFound, Array(#"{"error":"no such path in the fake upstream"}"#.utf8))
+    }
+}
+
+var logger = Logger(label: "fake-upstream")
+logger.logLevel = .warning
+let app = Application(
+    responder: responder,
+    configuration: .init(address: .hostname("127.0.0.1", port: options.port), serverName: "fake-upstream"),
+    onServerRunning: { channel in
+        // Tests and the demo script read the bound port from this line.
+        StandardOutput.write("listening on 127.0.0.1:\(channel.localAddress?.port ?? 0)\n")
+    },
+    logger: logger
+)
+try await app.runService()
