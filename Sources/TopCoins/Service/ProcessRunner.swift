@@ -58,3 +58,19 @@ public enum FetcherProgram {
         exit(exitCode)
     }
 }
+
+/// The `merger` program.
+public enum MergerProgram {
+    public static func main() async -> Never {
+        let executable = "merger"
+        let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()))
+        var logger = ProcessRunner.bootstrapLogging(executable: executable)
+        let config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try MergerConfig(reading: object) }
+        KeyValueLogHandler.secrets.withLock { $0 += [config.settings.redis.password].compactMap { $0 } }
+        logger.logLevel = config.settings.logLevel
+        let service = MergerService(config: config, logger: logger)
+        await ProcessRunner.run([service], logger: logger)
+        await service.shutdown()
+        exit(0)
+    }
+}

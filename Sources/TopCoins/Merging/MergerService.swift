@@ -1,0 +1,215 @@
+import Logging
+import ServiceLifecycle
+
+/// The merger process: reads both fetcher streams through a consumer group, merges the newest
+/// price snapshot with the newest rank snapshot when they are within the window, writes the
+/// result atomically, and only then acknowledges what it read.
+///
+/// Restart safety comes from two facts: the newest entry of each stream is read back from the
+/// stream itself at start (so nothing acknowledged is needed again), and the write is skipped
+/// when history already holds that timestamp (so repeating a merge changes nothing).
+public final class MergerService: Service, Sendable {
+    let config: MergerConfig
+    let reader: RedisClient
+    let writer: RedisClient
+    let store: SnapshotStore
+    let logger: Logger
+
+    /// How long an entry may sit unacknowledged with another consumer before it is claimed.
+    static let claimIdleMilliseconds = 30_000
+
+    public init(config: MergerConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        // Blocking reads get their own connection so writes never wait behind them.
+        self.reader = RedisClient(endpoint: config.settings.redis)
+        self.writer = RedisClient(endpoint: config.settings.redis)
+        self.store = SnapshotStore(redis: writer)
+    }
+
+    public func shutdown() async {
+        await reader.shutdown()
+        await writer.shutdown()
+    }
+
+    /// What the merger holds between reads.
+    struct State {
+        var prices: MergeRule.Side?
+        var ranks: MergeRule.Side?
+        var registry = AssetRegistry()
+        var lastWritten: (prices: String, ranks: String)?
+    }
+
+    public func run() async throws {
+        logger.info("merger started", metadata: ["redis": "\(config.settings.redis)", "group": "\(config.group)", "consumer": "\(config.consumer)"])
+        await cancelWhenGracefulShutdown {
+            var backoff = 0.1
+            while !Task.isCancelled {
+                do {
+                    var state = State()
+                    try await self.start(&state)
+                    backoff = 0.1
+                    try await self.follow(&state)
+                } catch let error as RedisError {
+                    if Task.isCancelled { break }
+                    self.logger.error("merger lost Redis, starting over", metadata: ["error": "\(error)", "retry_in_s": "\(String(format3: backoff))"])
+                    try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
+                    backoff = min(backoff * 2, 5)
+                } catch {
+                    break
+                }
+            }
+        }
+        logger.info("merger stopped")
+    }
+
+    /// Creates the groups, loads the registry and the newest entry of each stream, then
+    /// merges and acknowledges whatever this consumer (or a dead one) left pending.
+    func start(_ state: inout State) async throws(RedisError) {
+        for stream in [config.pricesStream, config.ranksStream] {
+            try await reader.xgroupCreate(stream, group: config.group, startingAt: "0")
+        }
+        try await store.refresh(&state.registry)
+        state.prices = try await newest(in: config.pricesStream)
+        state.ranks = try await newest(in: config.ranksStream)
+        let pending = try await reader.xreadgroup(
+            group: config.group, consumer: config.consumer, count: 1000, blockMilliseconds: nil,
+            streams: [(config.pricesStream, "0"), (config.ranksStream, "0")])
+        var delivered = pending.map { ($0.key, $0.entries.map(\.id)) }
+        delivered += try await claimAbandoned()
+        try await mergeIfPaired(&state)
+        try await acknowledge(delivered)
+    }
+
+    /// Waits for new entries and merges on each.
+    func follow(_ state: inout State) async throws(RedisError) {
+        var lastClaim = ContinuousClock.now
+        while !Task.isCancelled {
+            let streams: [(key: String, entries: [StreamEntry])]
+            do {
+                streams = try await reader.xreadgroup(
+                    group: config.group, consumer: config.consumer, count: 100, blockMilliseconds: 1000,
+                    streams: [(config.pricesStream, ">"), (config.ranksStream, ">")])
+            } catch let error where error.serverCode == "NOGROUP" {
+                // Redis came back empty: the groups (and streams) are gone. Start over.
+                logger.warning("consumer group missing, recreating it", metadata: ["error": "\(error)"])
+                throw error
+            }
+            var delivered = streams.map { ($0.key, $0.entries.map(\.id)) }
+            for stream in streams {
+                for entry in stream.entries {
+                    guard let side = side(from: entry, stream: stream.key) else { continue }
+                    if stream.key == config.pricesStream {
+                        if state.prices.map({ StreamID.isNewer(entry.id, than: $0.entryID) }) ?? true { state.prices = side }
+                    } else if state.ranks.map({ StreamID.isNewer(entry.id, than: $0.entryID) }) ?? true {
+                        state.ranks = side
+                    }
+                }
+            }
+            if lastClaim.duration(to: .now) > .seconds(10) {
+                delivered += try await claimAbandoned()
+                lastClaim = .now
+            }
+            if !streams.isEmpty { try await mergeIfPaired(&state) }
+            try await acknowledge(delivered)
+        }
+    }
+
+    func newest(in stream: String) async throws(RedisError) -> MergeRule.Side? {
+        guard let entry = try await reader.xrevrange(stream, count: 1).first else { return nil }
+        return side(from: entry, stream: stream)
+    }
+
+    func side(from entry: StreamEntry, stream: String) -> MergeRule.Side? {
+        do {
+            return MergeRule.Side(entryID: entry.id, snapshot: try FetchedSnapshot(entry: entry))
+        } catch {
+            logger.error("unreadable stream entry skipped", metadata: ["stream": "\(stream)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Entries a dead consumer read but never acknowledged; the newest-entry state already
+    /// covers their content, so they only need acknowledging.
+    func claimAbandoned() async throws(RedisError) -> [(String, [String])] {
+        var claimed: [(String, [String])] = []
+        for stream in [config.pricesStream, config.ranksStream] {
+            let result = try await reader.xautoclaim(
+                stream, group: config.group, consumer: config.consumer, minIdleMilliseconds: MergerService.claimIdleMilliseconds)
+            if !result.entries.isEmpty { claimed.append((stream, result.entries.map(\.id))) }
+        }
+        return claimed
+    }
+
+    func mergeIfPaired(_ state: inout State) async throws(RedisError) {
+        guard let prices = state.prices, let ranks = state.ranks else { return }
+        if let last = state.lastWritten, last == (prices.entryID, ranks.entryID) { return }
+        guard MergeRule.isPairable(prices.snapshot, ranks.snapshot, windowSeconds: config.windowSeconds) else {
+            logger.info(
+                "newest snapshots are too far apart to merge",
+                metadata: [
+                    "prices_fetched_at": "\(prices.snapshot.fetchedAt)", "ranks_fetched_at": "\(ranks.snapshot.fetchedAt)",
+                    "window_s": "\(config.windowSeconds)",
+                ])
+            return
+        }
+        let started = ContinuousClock.now
+        let merged = MergeRule.merge(prices: prices, ranks: ranks)
+        var outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream)
+        if outcome == .registryChanged {
+            state.registry = AssetRegistry()
+            try await store.refresh(&state.registry)
+            outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream)
+        }
+        state.lastWritten = (prices.entryID, ranks.entryID)
+        var metadata: Logger.Metadata = [
+            "snapshot": "\(merged.timestamp)", "rows": "\(merged.rows.count)", "outcome": "\(outcome)",
+            "prices_entry": "\(prices.entryID)", "ranks_entry": "\(ranks.entryID)",
+            "duration_ms": "\(started.duration(to: .now).milliseconds)",
+        ]
+        for (reason, count) in merged.leftOut { metadata["left_out.\(reason)"] = "\(count)" }
+        logger.info("merged snapshot", metadata: metadata)
+        if outcome == .written { try await applyRetention(now: merged.timestamp) }
+    }
+
+    func acknowledge(_ delivered: [(String, [String])]) async throws(RedisError) {
+        for (stream, ids) in delivered where !ids.isEmpty {
+            try await writer.xack(stream, group: config.group, ids: ids)
+        }
+    }
+
+    /// Thins history older than each tier's age, from where the previous run stopped.
+    func applyRetention(now: Timestamp) async throws(RedisError) {
+        let keys = store.keys
+        let marks = try await writer.hgetall(keys.retention).reduce(into: [Int: Int64]()) { result, pair in
+            if let tier = Int(pair.key), let mark = Int64(pair.value) { result[tier] = mark }
+        }
+        for step in config.retention.steps(now: now, marks: marks) {
+            let timestamps = try await writer.zrangeByScore(
+                keys.history, minimum: String(step.range.lowerBound), maximum: String(step.range.upperBound)
+            ).map(\.score)
+            let doomed = RetentionPolicy.deletions(in: timestamps, step: step)
+            if !doomed.isEmpty {
+                let members = doomed.map { RedisArgument($0) }
+                let snapshotKeys = doomed.map { RedisArgument(keys.snapshot(Timestamp(milliseconds: $0))) }
+                _ = try await writer.transaction([["ZREM", RedisArgument(keys.history)] + members, ["DEL"] + snapshotKeys])
+                logger.info("retention removed snapshots", metadata: ["count": "\(doomed.count)", "tier": "\(step.tierIndex)"])
+            }
+            if step.tierIndex < config.retention.tiers.count {
+                try await writer.hset(keys.retention, [(String(step.tierIndex), RedisArgument(step.range.upperBound))])
+            }
+        }
+    }
+}
+
+/// Redis stream ids (`<ms>-<seq>`) compared as the pairs of numbers they are.
+enum StreamID {
+    static func parts(_ id: String) -> (UInt64, UInt64) {
+        let pieces = id.split(separator: "-", maxSplits: 1)
+        return (UInt64(pieces.first ?? "") ?? 0, pieces.count > 1 ? UInt64(pieces[1]) ?? 0 : 0)
+    }
+
+    static func isNewer(_ id: String, than other: String) -> Bool {
+        parts(id) > parts(other)
+    }
+}
