@@ -1,1 +1,3 @@
-print("todo")
+import TopCoins
+
+await HTTPAPIProgram.main()

@@ -23,7 +23,7 @@ public struct SnapshotStore: Sendable {
         local latest = tonumber(redis.call('GET', KEYS[3]) or '-1')
         if latest >= tonumber(ARGV[1]) then return 0 end
         if redis.call('LLEN', KEYS[4]) ~= tonumber(ARGV[3]) then return -1 end
-        for i = 5, #ARGV do redis.call('RPUSH', KEYS[4], ARGV[i]) end
+        for i = 4, #ARGV do redis.call('RPUSH', KEYS[4], ARGV[i]) end
         redis.call('SET', KEYS[1], ARGV[2])
         redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
         redis.call('SET', KEYS[3], ARGV[1])

@@ -1,0 +1,46 @@
+/// The http-api's config. `--port` and `--host` on the command line win over the file.
+public struct APIConfig: Sendable {
+    public var port: Int
+    public var host: String
+    public let defaultLimit: Int
+    public let maxLimit: Int
+    /// How far before the asked instant the current snapshot may lie and still be answered.
+    public let historyToleranceSeconds: Int
+    /// Older than this, the latest snapshot is flagged stale (three fetch intervals).
+    public let staleAfterSeconds: Int
+    /// How often a new snapshot is expected; `Cache-Control` lasts until the next is due.
+    public let snapshotIntervalSeconds: Int
+    public let mergedStream: String
+    /// The OpenAPI document served at `/openapi.yaml`, loaded at start-up.
+    public let openAPIDocument: [UInt8]
+    /// Rendered past snapshots kept in memory.
+    public let historyCacheSize: Int
+    public let settings: ServiceSettings
+
+    public init(reading config: ConfigObject) throws(ConfigError) {
+        port = try config.integer("port", in: 0...65535) ?? 6667
+        host = try config.string("host") ?? "0.0.0.0"
+        maxLimit = try config.integer("max_limit", in: 1...1_000_000) ?? 5000
+        defaultLimit = try config.integer("default_limit", in: 1...1_000_000) ?? 100
+        guard defaultLimit <= maxLimit else { throw config.error("default_limit", "must not exceed max_limit (\(maxLimit))") }
+        historyToleranceSeconds = try config.integer("history_tolerance_seconds", in: 0...31_536_000) ?? 600
+        staleAfterSeconds = try config.integer("stale_after_seconds", in: 1...31_536_000) ?? 180
+        snapshotIntervalSeconds = try config.integer("snapshot_interval_seconds", in: 1...86_400) ?? 60
+        mergedStream = try config.string("merged_stream") ?? "topcoins:merged"
+        historyCacheSize = try config.integer("history_cache_size", in: 0...100_000) ?? 64
+        // Relative paths are relative to the config file, so the repository layout works from any directory.
+        let path = try config.string("openapi_path") ?? "../oas.yaml"
+        let resolved = path.hasPrefix("/") ? path : APIConfig.directory(of: config.file) + path
+        guard let document = ConfigFile.readFile(resolved) else {
+            throw config.error("openapi_path", "cannot read \(resolved)")
+        }
+        openAPIDocument = document
+        settings = try ServiceSettings(reading: config)
+        try config.rejectUnknownKeys()
+    }
+
+    static func directory(of file: String) -> String {
+        guard let slash = file.lastIndex(of: "/") else { return "" }
+        return String(file[...slash])
+    }
+}

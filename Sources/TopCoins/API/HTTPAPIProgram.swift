@@ -1,0 +1,46 @@
+import Hummingbird
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `http-api` program: Hummingbird on `--host`/`--port`, the latest snapshot from memory.
+public enum HTTPAPIProgram {
+    /// Builds the application: the responder plus the service that follows new snapshots.
+    public static func buildApplication(config: APIConfig, logger: Logger) -> (some ApplicationProtocol, [RedisClient]) {
+        let historyClient = RedisClient(endpoint: config.settings.redis)
+        let followerClient = RedisClient(endpoint: config.settings.redis)
+        let library = SnapshotLibrary(store: SnapshotStore(redis: historyClient), cacheSize: config.historyCacheSize)
+        let follower = LatestSnapshotFollower(library: library, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
+        let app = Application(
+            responder: TopCoinsResponder(config: config, library: library),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "topcoins"),
+            services: [follower],
+            onServerRunning: { channel in
+                logger.info("http-api listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "port": "\(channel.localAddress?.port ?? 0)"])
+            },
+            logger: logger
+        )
+        return (app, [historyClient, followerClient])
+    }
+
+    public static func main() async -> Never {
+        let executable = "http-api"
+        let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsListen: true)
+        var logger = ProcessRunner.bootstrapLogging(executable: executable)
+        var config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try APIConfig(reading: object) }
+        if let port = options.port { config.port = port }
+        if let host = options.host { config.host = host }
+        KeyValueLogHandler.secrets.withLock { $0 += [config.settings.redis.password].compactMap { $0 } }
+        logger.logLevel = config.settings.logLevel
+        let (app, clients) = buildApplication(config: config, logger: logger)
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            logger.error("http-api stopped with an error", metadata: ["error": "\(error)"])
+        }
+        for client in clients { await client.shutdown() }
+        exit(0)
+    }
+}
