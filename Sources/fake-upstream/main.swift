@@ -44,6 +44,7 @@ enum FakeUpstreamError: Error { case usage(String) }
 
 struct Options {
     var port = 0
+    var host = "127.0.0.1"
     var dataDirectory = "Config/demo/upstream"
 
     init(_ arguments: [String]) {
@@ -51,8 +52,9 @@ struct Options {
         while let argument = iterator.next() {
             switch argument {
             case "--port": port = Int(iterator.next() ?? "") ?? 0
+            case "--host": host = iterator.next() ?? host
             case "--data": dataDirectory = iterator.next() ?? dataDirectory
-            default: Exit.usage("usage: fake-upstream [--port N] [--data DIR]")
+            default: Exit.usage("usage: fake-upstream [--port N] [--host ADDRESS] [--data DIR]")
             }
         }
     }
@@ -160,10 +162,10 @@ var logger = Logger(label: "fake-upstream")
 logger.logLevel = .warning
 let app = Application(
     responder: responder,
-    configuration: .init(address: .hostname("127.0.0.1", port: options.port), serverName: "fake-upstream"),
+    configuration: .init(address: .hostname(options.host, port: options.port), serverName: "fake-upstream"),
     onServerRunning: { channel in
         // Tests and the demo script read the bound port from this line.
-        StandardOutput.write("listening on 127.0.0.1:\(channel.localAddress?.port ?? 0)\n")
+        StandardOutput.write("listening on \(options.host):\(channel.localAddress?.port ?? 0)\n")
     },
     logger: logger
 )
