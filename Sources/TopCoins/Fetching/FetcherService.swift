@@ -20,7 +20,9 @@ public struct FetcherService: Service {
             "fetcher started",
             metadata: ["source": "\(fetcher.config.source)", "url": "\(fetcher.config.request.urlForLogs)", "interval_s": "\(schedule.intervalSeconds)", "stream": "\(fetcher.config.stream.key)"])
         await cancelWhenGracefulShutdown {
-            var previousStart = Timestamp.now
+            // The first cycle runs at once; the next boundary is at least half an interval later
+            // so a start just before a boundary does not fetch twice in a row.
+            var previousStart = Timestamp.now.adding(milliseconds: interval / 2)
             while !Task.isCancelled {
                 let next = FetcherService.nextStart(after: previousStart, intervalMilliseconds: interval, align: schedule.align)
                 _ = await fetcher.runCycle(publishDeadline: .now.advanced(by: .milliseconds(max(0, next.milliseconds - Timestamp.now.milliseconds))))
