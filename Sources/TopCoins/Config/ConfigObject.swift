@@ -142,8 +142,10 @@ public final class ConfigObject {
 
     /// Fails on any key that no accessor asked for: a typo must not silently fall back to a default.
     public func rejectUnknownKeys() throws(ConfigError) {
-        for key in object.keys where !readKeys.contains(key) {
-            throw error(key, "unknown key")
+        var seen: Set<String> = []
+        for key in object.keys {
+            guard readKeys.contains(key) else { throw error(key, "unknown key") }
+            guard seen.insert(key).inserted else { throw error(key, "appears twice") }
         }
     }
 

@@ -1,0 +1,76 @@
+import Testing
+
+@testable import TopCoins
+
+struct SnapshotCodecTests {
+    static func snapshot(rows: [(Int64, String, String, String, Int)]) -> MergedSnapshot {
+        MergedSnapshot(
+            timestamp: Timestamp(milliseconds: 1_715_667_000_123),
+            prices: .init(name: "coinmarketcap", fetchedAt: Timestamp(milliseconds: 1_715_667_000_000), entryID: "1715667000001-0"),
+            ranks: .init(name: "cryptocompare", fetchedAt: Timestamp(milliseconds: 1_715_667_000_123), entryID: "1715667000124-3"),
+            rows: rows.enumerated().map { index, row in
+                .init(rank: index + 1, cmcId: row.0, symbol: row.1, name: row.2, price: DecimalNumber(row.3)!, sourceRank: row.4)
+            },
+            leftOut: ["no_cmc_id": 3, "null_price": 1])
+    }
+
+    @Test func roundTripKeepsEveryDigitAndText() throws {
+        let original = Self.snapshot(rows: [
+            (1, "BTC", "Bitcoin", "61923.40938478237", 2),
+            (825, "USDT", "Tether USDt", "0.9998", 3),
+            (32008, "DUST", "Dust", "0.000000123", 7),
+            (8085, "stETH", "Lido Staked ETH", "2905.10", 9),
+            (30577, "币安币", "Foo, Inc \"Token\"", "12", 10),
+            (99, "HUGE", "Huge", "123456789012345678901234567890.5", 400),
+        ])
+        var registry = AssetRegistry()
+        let (indexes, added) = registry.indexes(for: original.rows.map { .init(cmcId: $0.cmcId, symbol: $0.symbol, name: $0.name) })
+        let bytes = SnapshotCodec.encode(original, assetIndexes: indexes)
+
+        // A reader rebuilds the registry from the appended entries, as the API does from Redis.
+        var reader = AssetRegistry()
+        try reader.append(encoded: added)
+        #expect(try SnapshotCodec.decode(bytes, registry: reader) == original)
+        #expect(try SnapshotCodec.timestamp(of: bytes) == original.timestamp)
+    }
+
+    @Test func aRowIsAboutFourteenBytesForFullPrecisionPrices() {
+        let rows = (0..<2000).map { index in (Int64(index * 13 + 1), "S\(index)", "Name \(index)", "1234.\(String(1_000_000_000_000 + index))", index + 1) }
+        let original = Self.snapshot(rows: rows)
+        var registry = AssetRegistry()
+        let (indexes, _) = registry.indexes(for: original.rows.map { .init(cmcId: $0.cmcId, symbol: $0.symbol, name: $0.name) })
+        let bytes = SnapshotCodec.encode(original, assetIndexes: indexes)
+        #expect(bytes.count < 2000 * 16)
+    }
+
+    @Test func anAssetTheRegistryLacksIsReportedNotGuessed() {
+        let original = Self.snapshot(rows: [(1, "BTC", "Bitcoin", "1", 1)])
+        let bytes = SnapshotCodec.encode(original, assetIndexes: [5])
+        #expect(throws: SnapshotCodec.DecodeError.unknownAsset(index: 5)) { try SnapshotCodec.decode(bytes, registry: AssetRegistry()) }
+    }
+
+    @Test func truncatedOrForeignDataIsCorrupt() throws {
+        let original = Self.snapshot(rows: [(1, "BTC", "Bitcoin", "61923.4", 1), (2, "LTC", "Litecoin", "80.1", 2)])
+        var registry = AssetRegistry()
+        let (indexes, _) = registry.indexes(for: original.rows.map { .init(cmcId: $0.cmcId, symbol: $0.symbol, name: $0.name) })
+        let bytes = SnapshotCodec.encode(original, assetIndexes: indexes)
+        for length in [0, 3, 5, bytes.count / 2, bytes.count - 1] {
+            #expect(throws: SnapshotCodec.DecodeError.self) { try SnapshotCodec.decode(Array(bytes.prefix(length)), registry: registry) }
+        }
+        #expect(throws: SnapshotCodec.DecodeError.self) { try SnapshotCodec.decode(Array("{\"json\":true}".utf8), registry: registry) }
+    }
+
+    @Test func theRegistryStoresEachAssetOnceAndKeepsRenamesApart() {
+        var registry = AssetRegistry()
+        let btc = AssetRegistry.Asset(cmcId: 1, symbol: "BTC", name: "Bitcoin")
+        let renamed = AssetRegistry.Asset(cmcId: 1, symbol: "XBT", name: "Bitcoin")
+        let first = registry.indexes(for: [btc, renamed])
+        let second = registry.indexes(for: [renamed, btc])
+        #expect(first.indexes == [0, 1])
+        #expect(first.added.count == 2)
+        #expect(second.indexes == [1, 0])
+        #expect(second.added.isEmpty)
+        registry.truncate(to: 1)
+        #expect(registry.indexes(for: [renamed]).indexes == [1])
+    }
+}
