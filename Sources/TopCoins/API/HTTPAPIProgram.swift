@@ -28,7 +28,7 @@ public enum HTTPAPIProgram {
     public static func main() async -> Never {
         let executable = "http-api"
         let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsListen: true)
-        var logger = ProcessRunner.bootstrapLogging(executable: executable)
+        var logger = ProcessRunner.bootstrap(executable: executable)
         var config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try APIConfig(reading: object) }
         if let port = options.port { config.port = port }
         if let host = options.host { config.host = host }

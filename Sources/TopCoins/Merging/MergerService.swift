@@ -90,8 +90,9 @@ public final class MergerService: Service, Sendable {
                 streams = try await reader.xreadgroup(
                     group: config.group, consumer: config.consumer, count: 100, blockMilliseconds: 1000,
                     streams: [(config.pricesStream, ">"), (config.ranksStream, ">")])
-            } catch let error where error.serverCode == "NOGROUP" {
-                // Redis came back empty: the groups (and streams) are gone. Start over.
+            } catch let error where error.serverCode == "NOGROUP" || error.serverCode == "UNBLOCKED" {
+                // Redis came back empty, or the streams were deleted under a blocked read: the
+                // groups are gone. Start over, which recreates them.
                 logger.warning("consumer group missing, recreating it", metadata: ["error": "\(error)"])
                 throw error
             }

@@ -35,10 +35,9 @@ final class RedisConnection {
                 throw RedisError.connection("SELECT \(endpoint.database) failed: \(message)")
             }
         } catch let error as RedisError {
-            redisFree(context)
+            // The object is fully initialised here: deinit frees the context.
             throw error
         } catch {
-            redisFree(context)
             throw .connection("\(error)")
         }
     }

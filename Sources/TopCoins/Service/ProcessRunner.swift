@@ -8,8 +8,10 @@ import Glibc
 /// Start-up shared by the executables: logging, config loading with exit code 2 on a
 /// mistake, and a service group that turns SIGTERM and SIGINT into a graceful shutdown.
 public enum ProcessRunner {
-    /// Sets up logging and returns the executable's logger.
-    public static func bootstrapLogging(executable: String) -> Logger {
+    /// Sets up logging and signals, and returns the executable's logger. SIGPIPE is ignored: a
+    /// peer that closes a socket (Redis restarting) must be an error to handle, not death.
+    public static func bootstrap(executable: String) -> Logger {
+        signal(SIGPIPE, SIG_IGN)
         LoggingSystem.bootstrap { label in KeyValueLogHandler(label: label) }
         return Logger(label: executable)
     }
@@ -39,7 +41,7 @@ public enum ProcessRunner {
 public enum FetcherProgram {
     public static func main(executable: String) async -> Never {
         let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsOnce: true)
-        var logger = ProcessRunner.bootstrapLogging(executable: executable)
+        var logger = ProcessRunner.bootstrap(executable: executable)
         let config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try FetcherConfig(reading: object) }
         KeyValueLogHandler.secrets.withLock { $0 += config.secrets + [config.settings.redis.password].compactMap { $0 } }
         logger.logLevel = config.settings.logLevel
@@ -64,7 +66,7 @@ public enum MergerProgram {
     public static func main() async -> Never {
         let executable = "merger"
         let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()))
-        var logger = ProcessRunner.bootstrapLogging(executable: executable)
+        var logger = ProcessRunner.bootstrap(executable: executable)
         let config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try MergerConfig(reading: object) }
         KeyValueLogHandler.secrets.withLock { $0 += [config.settings.redis.password].compactMap { $0 } }
         logger.logLevel = config.settings.logLevel

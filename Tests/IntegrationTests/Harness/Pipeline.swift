@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@testable import TopCoins
+
+/// The merger and the API on a `TestBed`: configs derived from the shipped ones, the API on a
+/// free port, and small waits for what the pipeline writes.
+extension TestBed {
+    static let keys = SnapshotKeys()
+
+    /// Writes `Config/<executable>.json` as shipped, with `edit` applied, and returns its path.
+    func writeConfig(_ executable: String, name: String? = nil, edit: (inout JSONValue) -> Void = { _ in }) throws -> String {
+        var config = try TestConfigs.shipped(executable)
+        edit(&config)
+        let path = directory.file(name ?? "\(executable).json")
+        try TestConfigs.write(config, to: path)
+        return path
+    }
+
+    /// Starts the merger with a stable consumer name (so a restart re-reads its pending entries).
+    func startMerger(consumer: String = "merger-test", edit: (inout JSONValue) -> Void = { _ in }) throws -> ChildProcess {
+        let config = try writeConfig("merger") { config in
+            config = config.setting(["consumer"], .string(consumer))
+            edit(&config)
+        }
+        return try start("merger", arguments: ["--config", config])
+    }
+
+    /// Runs both fetchers once against the fake upstream: one price and one rank snapshot.
+    func publishPair() async throws {
+        for executable in ["price-fetcher", "rank-fetcher"] {
+            let config = try writeFetcherConfig(executable)
+            let run = try await run(executable, arguments: ["--config", config, "--once"])
+            try #require(run.status == .exited(0), "\(executable) --once failed:\n\(run.stderr)")
+        }
+    }
+
+    /// The newest merged snapshot's timestamp in Redis.
+    func latestSnapshot() async throws -> Timestamp? {
+        try await SnapshotStore(redis: redis).latestTimestamp()
+    }
+
+    /// Polls until the latest snapshot is newer than `previous`.
+    @discardableResult
+    func waitForSnapshot(after previous: Timestamp? = nil, timeout: Duration = .seconds(20), merger: ChildProcess? = nil) async throws -> Timestamp {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let latest = try? await latestSnapshot(), previous.map({ latest > $0 }) ?? true { return latest }
+            if let merger, !merger.isRunning { throw HarnessError("merger exited:\n\(merger.stderr.text.suffix(4000))") }
+            guard ContinuousClock.now < deadline else { throw HarnessError("no new snapshot within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Timestamps (unix ms) history holds, oldest first.
+    func historyTimestamps() async throws -> [Int64] {
+        try await redis.zrangeByScore(Self.keys.history, minimum: "-inf", maximum: "+inf").map(\.score)
+    }
+
+    /// Starts the API on a free port; returns it once it listens.
+    func startAPI(edit: (inout JSONValue) -> Void = { _ in }) async throws -> APIServer {
+        let config = try writeConfig("http-api") { config in
+            config = config
+                .setting(["port"], .number("0"))
+                .setting(["host"], .string("127.0.0.1"))
+                .setting(["openapi_path"], .string(BuildProducts.packageRoot.appendingPathComponent("oas.yaml").path))
+            edit(&config)
+        }
+        let process = try start("http-api", arguments: ["--config", config])
+        let line = try await process.waitForLine { $0.contains("msg=\"http-api listening\"") }
+        guard let portText = line.split(separator: " ").first(where: { $0.hasPrefix("port=") })?.dropFirst(5), let port = Int(portText) else {
+            throw HarnessError("no port in \(line)")
+        }
+        return APIServer(process: process, port: port)
+    }
+}
+
+/// A running http-api and a libcurl client for it.
+struct APIServer: Sendable {
+    let process: ChildProcess
+    let port: Int
+    static let http = HTTPClient(threads: 2)
+
+    func request(_ pathAndQuery: String, method: String = "GET", headers: [(String, String)] = []) async throws -> HTTPResponse {
+        try await APIServer.http.send(HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(pathAndQuery)", headers: headers, timeoutSeconds: 10))
+    }
+
+    /// Polls `GET /` until it serves the snapshot at `timestamp`.
+    func waitForServing(_ timestamp: Timestamp, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let response = try await request("/?limit=1")
+            if response.status == 200, case .string(let served)? = try JSONParser.parse(response.body)["timestamp"], served == timestamp.iso8601 { return }
+            guard ContinuousClock.now < deadline else { throw HarnessError("the API did not serve \(timestamp) within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

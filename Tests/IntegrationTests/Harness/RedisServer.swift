@@ -1,0 +1,158 @@
+import Foundation
+@testable import TopCoins
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `redis-server` for one test: no persistence, listening on a unix socket in its own
+/// directory (and on a TCP port when asked). Stop it with `stop()`; `restart()` brings it
+/// back on the same socket (empty, as after a crash without persistence).
+final class RedisServer: @unchecked Sendable {
+    static let binary = URL(fileURLWithPath: "/usr/bin/redis-server")
+
+    let directory: TemporaryDirectory
+    let socketPath: String
+    let password: String?
+    /// The TCP port, when started with one (`--port 0` otherwise: no TCP listener).
+    let tcpPort: Int?
+    private let ownsDirectory: Bool
+    private(set) var process: ChildProcess?
+
+    /// `unix:///…/redis.sock`, the form `REDIS_URL` takes.
+    var url: String { "unix://\(socketPath)" }
+    var endpoint: RedisEndpoint { RedisEndpoint(address: .unix(path: socketPath), password: password) }
+
+    /// Starts a server in `directory` (a fresh one when nil, removed by `stop()`).
+    static func start(in directory: TemporaryDirectory? = nil, password: String? = nil, tcpPort: Int? = nil) async throws -> RedisServer {
+        let server = try RedisServer(directory: directory, password: password, tcpPort: tcpPort)
+        do {
+            try await server.launch()
+        } catch {
+            server.stopNow()
+            throw error
+        }
+        return server
+    }
+
+    private init(directory: TemporaryDirectory?, password: String?, tcpPort: Int?) throws {
+        ownsDirectory = directory == nil
+        self.directory = try directory ?? TemporaryDirectory(prefix: "redis")
+        socketPath = self.directory.file("redis.sock")
+        self.password = password
+        self.tcpPort = tcpPort
+        // The test process talks to a server that tests kill on purpose; a write to a closed
+        // unix socket must be an error for the client, not a SIGPIPE that ends the test run.
+        RedisServer.ignoreSIGPIPE
+    }
+
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+    private func launch() async throws {
+        var arguments = [
+            "--port", String(tcpPort ?? 0), "--unixsocket", socketPath, "--unixsocketperm", "700",
+            "--save", "", "--appendonly", "no", "--dir", directory.path, "--daemonize", "no", "--logfile", "",
+        ]
+        if tcpPort != nil { arguments += ["--bind", "127.0.0.1"] }
+        if let password { arguments += ["--requirepass", password] }
+        let process = try ChildProcess(executable: RedisServer.binary, arguments: arguments)
+        self.process = process
+        try await process.waitForLine(on: .stdout, timeout: .seconds(20)) { $0.lowercased().contains("ready to accept connections") }
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL) and waits for it to exit; the directory stays.
+    func shutdownServer() async throws {
+        guard let process else { return }
+        process.terminate()
+        do {
+            _ = try await process.waitForExit(timeout: .seconds(10))
+        } catch {
+            process.killNow()
+            _ = try await process.waitForExit(timeout: .seconds(10))
+        }
+        self.process = nil
+        unlink(socketPath)
+    }
+
+    /// Starts the server again with the same socket, password and port.
+    func restart() async throws {
+        try await shutdownServer()
+        try await launch()
+    }
+
+    /// A client for this server (shut it down with `await client.shutdown()`).
+    func client(database: Int = 0, timeoutSeconds: Double = 5) -> RedisClient {
+        RedisClient(endpoint: RedisEndpoint(address: .unix(path: socketPath), password: password, database: database), timeoutSeconds: timeoutSeconds)
+    }
+
+    /// The server log so far.
+    var log: String { process?.stdout.text ?? "" }
+
+    /// Stops the server and removes its directory if this server created it.
+    func stop() async {
+        try? await shutdownServer()
+        stopNow()
+    }
+
+    /// Synchronous cleanup for paths that cannot await.
+    func stopNow() {
+        process?.stopNow(grace: 1)
+        process = nil
+        if ownsDirectory { directory.remove() }
+    }
+
+    deinit {
+        process?.stopNow(grace: 1)
+    }
+
+    /// A free TCP port on 127.0.0.1 (bound and released; fine for tests).
+    static func freeTCPPort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw HarnessError("bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw HarnessError("getsockname() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension RedisClient {
+    /// Polls `XRANGE key` until it holds at least `count` entries; returns them all. Connection
+    /// errors (a server being restarted) are retried until the timeout. When `producer` is
+    /// given and exits first, fails at once with its log.
+    func waitForStreamEntries(
+        _ key: String, count: Int = 1, timeout: Duration = .seconds(20), producer: ChildProcess? = nil
+    ) async throws -> [StreamEntry] {
+        let deadline = ContinuousClock.now + timeout
+        var last = "no reply yet"
+        while true {
+            do throws(RedisError) {
+                let entries = try await xrange(key)
+                if entries.count >= count { return entries }
+                last = "\(entries.count) entries"
+            } catch {
+                guard case .connection = error else { throw error }
+                last = "\(error)"
+            }
+            if let producer, !producer.isRunning {
+                throw HarnessError(
+                    "\(producer.name) exited (\(producer.exitStatus.map { "\($0)" } ?? "?")) before \(key) had \(count) entries; stderr:\n\(producer.stderr.text.suffix(4000))")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw HarnessError("stream \(key) did not reach \(count) entries within \(timeout) (last: \(last))")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
