@@ -119,6 +119,8 @@ struct MergerTests {
             #expect(try await rankFetcher.terminate(timeout: .seconds(5)) == .exited(0))
 
             let merger = try bed.startMerger()
+            // Signals before main() installs handlers take their default action; wait for start-up.
+            try await merger.waitForLine { $0.contains("merger started") }
             try await Self.waitUntilNothingPending(bed)
             // The newest pair of messages is merged: nothing was lost.
             let newestPrice = try FetchedSnapshot(entry: try #require(try await bed.redis.xrevrange(Self.prices, count: 1).first))
@@ -130,7 +132,8 @@ struct MergerTests {
             let announced = try await bed.redis.xrange(Self.merged).compactMap { $0.text("timestamp").flatMap { Int64($0) } }
             #expect(announced == history)
             #expect(Set(history).count == history.count)
-            #expect(try await merger.terminate(timeout: .seconds(5)) == .exited(0))
+            let exit = try await merger.terminate(timeout: .seconds(5))
+            #expect(exit == .exited(0), "merger log:\n\(merger.stderr.text.suffix(3000))")
         }
     }
 

@@ -8,13 +8,13 @@ import Glibc
 /// The `http-api` program: Hummingbird on `--host`/`--port`, the latest snapshot from memory.
 public enum HTTPAPIProgram {
     /// Builds the application: the responder plus the service that follows new snapshots.
-    public static func buildApplication(config: APIConfig, logger: Logger) -> (some ApplicationProtocol, [RedisClient]) {
+    public static func buildApplication(config: APIConfig, metrics: APIMetrics, logger: Logger) -> (some ApplicationProtocol, [RedisClient]) {
         let historyClient = RedisClient(endpoint: config.settings.redis)
         let followerClient = RedisClient(endpoint: config.settings.redis)
         let library = SnapshotLibrary(store: SnapshotStore(redis: historyClient), cacheSize: config.historyCacheSize)
         let follower = LatestSnapshotFollower(library: library, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
         let app = Application(
-            responder: TopCoinsResponder(config: config, library: library),
+            responder: TopCoinsResponder(config: config, library: library, metrics: metrics),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "topcoins"),
             services: [follower],
             onServerRunning: { channel in
@@ -34,12 +34,8 @@ public enum HTTPAPIProgram {
         if let host = options.host { config.host = host }
         KeyValueLogHandler.secrets.withLock { $0 += [config.settings.redis.password].compactMap { $0 } }
         logger.logLevel = config.settings.logLevel
-        let (app, clients) = buildApplication(config: config, logger: logger)
-        do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        } catch {
-            logger.error("http-api stopped with an error", metadata: ["error": "\(error)"])
-        }
+        let (app, clients) = buildApplication(config: config, metrics: APIMetrics.bootstrap(), logger: logger)
+        await ProcessRunner.run([app], logger: logger)
         for client in clients { await client.shutdown() }
         exit(0)
     }

@@ -16,6 +16,8 @@ public final class SnapshotLibrary: Sendable {
         var cache: [Int64: (snapshot: RenderedSnapshot, lastUse: UInt64)] = [:]
         var clock: UInt64 = 0
         var redisReachable = false
+        /// Each pipeline component's status hash, as last read from Redis.
+        var pipeline: [String: [String: String]] = [:]
     }
 
     public init(store: SnapshotStore, cacheSize: Int) {
@@ -26,8 +28,14 @@ public final class SnapshotLibrary: Sendable {
     public var latest: RenderedSnapshot? { state.withLock { $0.latest } }
     public var redisReachable: Bool { state.withLock { $0.redisReachable } }
 
+    public var pipeline: [String: [String: String]] { state.withLock { $0.pipeline } }
+
     func setRedisReachable(_ reachable: Bool) {
         state.withLock { $0.redisReachable = reachable }
+    }
+
+    func setPipeline(_ pipeline: [String: [String: String]]) {
+        state.withLock { $0.pipeline = pipeline }
     }
 
     /// Installs `snapshot` as the latest unless a newer one is already held.
@@ -140,7 +148,12 @@ public struct LatestSnapshotFollower: Service {
         var lastID = try await redis.xrevrange(mergedStream, count: 1).first?.id ?? "0-0"
         try await loadLatest()
         library.setRedisReachable(true)
+        var statusRead = ContinuousClock.now - .seconds(60)
         while !Task.isCancelled {
+            if statusRead.duration(to: .now) >= .seconds(2) {
+                library.setPipeline(try await PipelineStatus.readAll(from: redis))
+                statusRead = .now
+            }
             let entries = try await redis.xread(key: mergedStream, after: lastID, count: 100, blockMilliseconds: 1000)
             library.setRedisReachable(true)
             guard let newest = entries.last else { continue }

@@ -9,10 +9,12 @@ public struct TopCoinsResponder: HTTPResponder {
 
     let config: APIConfig
     let library: SnapshotLibrary
+    let metrics: APIMetrics
 
-    public init(config: APIConfig, library: SnapshotLibrary) {
+    public init(config: APIConfig, library: SnapshotLibrary, metrics: APIMetrics) {
         self.config = config
         self.library = library
+        self.metrics = metrics
     }
 
     static let allow = "GET, HEAD"
@@ -20,6 +22,13 @@ public struct TopCoinsResponder: HTTPResponder {
     static let snapshotStale = HTTPField.Name("X-Snapshot-Stale")!
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let response = await route(request)
+        metrics.record(path: request.uri.path, status: Int(response.status.code), duration: started.duration(to: .now))
+        return response
+    }
+
+    func route(_ request: Request) async -> Response {
         guard request.method == .get || request.method == .head else {
             var response = TopCoinsResponder.error(
                 APIError(status: 405, code: "method_not_allowed", message: "\(request.method.rawValue) is not allowed; use GET or HEAD"))
@@ -31,6 +40,10 @@ public struct TopCoinsResponder: HTTPResponder {
         case "/": response = await list(request)
         case "/health": response = TopCoinsResponder.json(.ok, Array(#"{"status":"ok"}"#.utf8))
         case "/ready": response = ready()
+        case "/metrics":
+            let text = metrics.render(latest: library.latest, redisReachable: library.redisReachable, pipeline: library.pipeline, now: .now)
+            response = Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
         case "/openapi.yaml":
             response = Response(
                 status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
@@ -109,15 +122,34 @@ public struct TopCoinsResponder: HTTPResponder {
         var reasons: [JSONValue] = []
         if !library.redisReachable { reasons.append(.string("redis_unreachable")) }
         var members: [(String, JSONValue)] = []
+        let now = Timestamp.now
+        var stale = false
         if let latest = library.latest {
-            let age = max(0, (Timestamp.now.milliseconds - latest.timestamp.milliseconds) / 1000)
+            let age = max(0, (now.milliseconds - latest.timestamp.milliseconds) / 1000)
             members.append(("snapshot", .string(latest.timestamp.iso8601)))
             members.append(("snapshot_age_seconds", .number(String(age))))
-            if age > config.staleAfterSeconds { reasons.append(.string("snapshot_stale")) }
+            stale = age > config.staleAfterSeconds
+            if stale { reasons.append(.string("snapshot_stale")) }
         } else {
             reasons.append(.string("no_snapshot"))
         }
         let ready = reasons.isEmpty
+        // Which component holds the pipeline up: its last success is as old as stale data.
+        var components = JSONObject()
+        for (component, fields) in library.pipeline.sorted(by: { $0.key < $1.key }) {
+            var status = JSONObject()
+            let lastSuccess = fields["last_success_at"].flatMap { Int64($0) }.map(Timestamp.init(milliseconds:))
+            if let lastSuccess { status.append("last_success_at", .string(lastSuccess.iso8601)) }
+            if let lastError = fields["last_error_at"].flatMap({ Int64($0) }).map(Timestamp.init(milliseconds:)) {
+                status.append("last_error_at", .string(lastError.iso8601))
+                status.append("last_error_reason", .string(fields["last_error_reason"] ?? ""))
+                status.append("last_error", .string(fields["last_error"] ?? ""))
+            }
+            components.append(component, .object(status))
+            let stalled = lastSuccess.map { now.milliseconds - $0.milliseconds > Int64(config.staleAfterSeconds) * 1000 } ?? true
+            if (stale || library.latest == nil), stalled { reasons.append(.string("stalled:\(component)")) }
+        }
+        members.append(("components", .object(components)))
         let body = JSONObject([("status", .string(ready ? "ready" : "not_ready")), ("reasons", .array(reasons))] + members)
         return TopCoinsResponder.json(ready ? .ok : .serviceUnavailable, JSONWriter.encode(.object(body)))
     }

@@ -9,6 +9,7 @@ public struct Fetcher: Sendable {
     let redis: RedisClient
     let logger: Logger
     let mapper: RecordMapper
+    let status: PipelineStatus
 
     public init(config: FetcherConfig, http: HTTPClient, redis: RedisClient, logger: Logger) {
         self.config = config
@@ -16,6 +17,7 @@ public struct Fetcher: Sendable {
         self.redis = redis
         self.logger = logger
         self.mapper = RecordMapper(fields: config.fields)
+        self.status = PipelineStatus(redis: redis, component: config.source)
     }
 
     /// Why a cycle published nothing.
@@ -126,14 +128,34 @@ public struct Fetcher: Sendable {
     /// `deadline` so a fetched snapshot is not thrown away for a short Redis restart.
     public func runCycle(publishDeadline deadline: ContinuousClock.Instant) async -> Result<FetchedSnapshot, CycleFailure> {
         let started = ContinuousClock.now
-        let fetched = await fetch()
-        guard case .success(let snapshot) = fetched else {
-            if case .failure(let failure) = fetched, case .cancelled = failure { return fetched }
-            if case .failure(let failure) = fetched {
-                logger.error("fetch cycle failed, nothing published", metadata: ["source": "\(config.source)", "reason": "\(failure.reason)", "error": "\(failure)"])
-            }
-            return fetched
+        let result = await fetchAndPublish(publishDeadline: deadline)
+        switch result {
+        case .success(let snapshot):
+            var figures = ["records_kept": snapshot.records.count]
+            for (reason, count) in snapshot.skipped { figures["skipped.\(reason)"] = count }
+            await record { () throws(RedisError) in try await status.recordSuccess(at: .now, duration: started.duration(to: .now), figures: figures) }
+        case .failure(.cancelled):
+            break
+        case .failure(let failure):
+            logger.error("fetch cycle failed, nothing published", metadata: ["source": "\(config.source)", "reason": "\(failure.reason)", "error": "\(failure)"])
+            await record { () throws(RedisError) in try await status.recordFailure(at: .now, reason: failure.reason, message: failure.description) }
         }
+        return result
+    }
+
+    /// Status is for the operator; failing to write it never fails the cycle.
+    func record(_ write: () async throws(RedisError) -> Void) async {
+        do {
+            try await write()
+        } catch {
+            logger.warning("could not record status", metadata: ["source": "\(config.source)", "error": "\(error)"])
+        }
+    }
+
+    func fetchAndPublish(publishDeadline deadline: ContinuousClock.Instant) async -> Result<FetchedSnapshot, CycleFailure> {
+        let started = ContinuousClock.now
+        let fetched = await fetch()
+        guard case .success(let snapshot) = fetched else { return fetched }
         var delay = 0.2
         while true {
             do {

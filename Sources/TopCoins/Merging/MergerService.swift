@@ -13,6 +13,7 @@ public final class MergerService: Service, Sendable {
     let reader: RedisClient
     let writer: RedisClient
     let store: SnapshotStore
+    let status: PipelineStatus
     let logger: Logger
 
     /// How long an entry may sit unacknowledged with another consumer before it is claimed.
@@ -25,6 +26,7 @@ public final class MergerService: Service, Sendable {
         self.reader = RedisClient(endpoint: config.settings.redis)
         self.writer = RedisClient(endpoint: config.settings.redis)
         self.store = SnapshotStore(redis: writer)
+        self.status = PipelineStatus(redis: writer, component: "merger")
     }
 
     public func shutdown() async {
@@ -146,12 +148,16 @@ public final class MergerService: Service, Sendable {
         guard let prices = state.prices, let ranks = state.ranks else { return }
         if let last = state.lastWritten, last == (prices.entryID, ranks.entryID) { return }
         guard MergeRule.isPairable(prices.snapshot, ranks.snapshot, windowSeconds: config.windowSeconds) else {
+            let message = "newest snapshots are too far apart to merge"
             logger.info(
-                "newest snapshots are too far apart to merge",
+                "\(message)",
                 metadata: [
                     "prices_fetched_at": "\(prices.snapshot.fetchedAt)", "ranks_fetched_at": "\(ranks.snapshot.fetchedAt)",
                     "window_s": "\(config.windowSeconds)",
                 ])
+            try await status.recordFailure(
+                at: .now, reason: "not_paired",
+                message: "\(message): prices \(prices.snapshot.fetchedAt), ranks \(ranks.snapshot.fetchedAt), window \(config.windowSeconds) s")
             return
         }
         let started = ContinuousClock.now
@@ -170,7 +176,12 @@ public final class MergerService: Service, Sendable {
         ]
         for (reason, count) in merged.leftOut { metadata["left_out.\(reason)"] = "\(count)" }
         logger.info("merged snapshot", metadata: metadata)
-        if outcome == .written { try await applyRetention(now: merged.timestamp) }
+        if outcome == .written {
+            var figures = ["rows": merged.rows.count]
+            for (reason, count) in merged.leftOut { figures["left_out.\(reason)"] = count }
+            try await status.recordSuccess(at: .now, duration: started.duration(to: .now), figures: figures)
+            try await applyRetention(now: merged.timestamp)
+        }
     }
 
     func acknowledge(_ delivered: [(String, [String])]) async throws(RedisError) {

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,12 @@ import Glibc
 public enum ProcessRunner {
     /// Sets up logging and signals, and returns the executable's logger. SIGPIPE is ignored: a
     /// peer that closes a socket (Redis restarting) must be an error to handle, not death.
+    /// SIGTERM and SIGINT that arrive before the service group handles them are remembered
+    /// here, so a stop request during start-up still ends in a graceful exit 0.
     public static func bootstrap(executable: String) -> Logger {
         signal(SIGPIPE, SIG_IGN)
+        signal(SIGTERM, rememberTermination)
+        signal(SIGINT, rememberTermination)
         LoggingSystem.bootstrap { label in KeyValueLogHandler(label: label) }
         return Logger(label: executable)
     }
@@ -29,12 +34,30 @@ public enum ProcessRunner {
     public static func run(_ services: [any Service], logger: Logger) async {
         let group = ServiceGroup(
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Until the group's own signal handling is installed, an early signal only sets the flag.
+        let watcher = Task {
+            while !Task.isCancelled {
+                if terminationRequested.load(ordering: .relaxed) {
+                    await group.triggerGracefulShutdown()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
         do {
             try await group.run()
         } catch {
             logger.error("service group ended with an error", metadata: ["error": "\(error)"])
         }
+        watcher.cancel()
     }
+}
+
+/// Set by the early SIGTERM/SIGINT handler; an atomic store is async-signal-safe.
+let terminationRequested = Atomic<Bool>(false)
+
+private func rememberTermination(_ signal: Int32) {
+    terminationRequested.store(true, ordering: .relaxed)
 }
 
 /// The `price-fetcher` and `rank-fetcher` programs: the same code, different configs.

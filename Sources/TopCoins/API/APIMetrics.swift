@@ -1,0 +1,102 @@
+import CoreMetrics
+import Metrics
+import Prometheus
+import Synchronization
+
+/// The API's Prometheus metrics: request counts and latency by route and status through
+/// swift-metrics, plus gauges of the served snapshot and of the pipeline status read from Redis.
+public final class APIMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let requestMetrics = Mutex<[RequestKey: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
+
+    struct RequestKey: Hashable {
+        let route: String
+        let status: Int
+    }
+
+    /// Routes are a closed set, so unknown paths cannot grow the label space.
+    static func route(of path: String) -> String {
+        switch path {
+        case "/", "/health", "/ready", "/metrics", "/openapi.yaml": path
+        default: "other"
+        }
+    }
+
+    /// Bootstraps swift-metrics with a Prometheus registry; call once per process.
+    public static func bootstrap() -> APIMetrics {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return APIMetrics(registry: registry)
+    }
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func record(path: String, status: Int, duration: Duration) {
+        let key = RequestKey(route: APIMetrics.route(of: path), status: status)
+        let metrics = requestMetrics.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let created = (
+                CoreMetrics.Counter(label: "topcoins_http_requests_total", dimensions: [("route", key.route), ("status", String(status))]),
+                CoreMetrics.Timer(label: "topcoins_http_request_duration_seconds", dimensions: [("route", key.route)], preferredDisplayUnit: .seconds)
+            )
+            cache[key] = created
+            return created
+        }
+        metrics.counter.increment()
+        metrics.timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// The exposition text: the registry's metrics, then the snapshot and pipeline gauges.
+    func render(latest: RenderedSnapshot?, redisReachable: Bool, pipeline: [String: [String: String]], now: Timestamp) -> [UInt8] {
+        var text = registry.emitToString()
+        func gauge(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
+            guard !samples.isEmpty else { return }
+            text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for sample in samples {
+                let labels = sample.labels.map { "\($0.0)=\"\(APIMetrics.escape($0.1))\"" }.joined(separator: ",")
+                text += labels.isEmpty ? "\(name) \(sample.value)\n" : "\(name){\(labels)} \(sample.value)\n"
+            }
+        }
+        gauge("topcoins_redis_up", "1 when the API's last Redis call succeeded.", [([], redisReachable ? "1" : "0")])
+        if let latest {
+            gauge("topcoins_snapshot_timestamp_seconds", "Timestamp of the latest snapshot served.", [([], String(latest.timestamp.seconds))])
+            gauge("topcoins_snapshot_age_seconds", "Age of the latest snapshot served.", [([], String(Double(now.milliseconds - latest.timestamp.milliseconds) / 1000))])
+            gauge("topcoins_snapshot_rows", "Rows in the latest snapshot.", [([], String(latest.total))])
+        }
+        var lastSuccess: [([(String, String)], String)] = []
+        var lastError: [([(String, String)], String)] = []
+        var cycles: [([(String, String)], String)] = []
+        var failures: [([(String, String)], String)] = []
+        var figures: [([(String, String)], String)] = []
+        var durations: [([(String, String)], String)] = []
+        for (component, fields) in pipeline.sorted(by: { $0.key < $1.key }) {
+            let label = ("component", component)
+            if let value = fields["last_success_at"].flatMap({ Double($0) }) { lastSuccess.append(([label], String(value / 1000))) }
+            if let value = fields["last_error_at"].flatMap({ Double($0) }) {
+                lastError.append(([label, ("reason", fields["last_error_reason"] ?? "")], String(value / 1000)))
+            }
+            if let value = fields["last_duration_ms"].flatMap({ Double($0) }) { durations.append(([label], String(value / 1000))) }
+            for (field, value) in fields.sorted(by: { $0.key < $1.key }) where Int(value) != nil {
+                if field == "cycles_ok" { cycles.append(([label, ("outcome", "ok")], value)) }
+                if field == "cycles_failed" { cycles.append(([label, ("outcome", "failed")], value)) }
+                if field.hasPrefix("failed.") { failures.append(([label, ("reason", String(field.dropFirst(7)))], value)) }
+                if field == "records_kept" || field == "rows" || field.hasPrefix("skipped.") || field.hasPrefix("left_out.") {
+                    figures.append(([label, ("figure", field)], value))
+                }
+            }
+        }
+        gauge("topcoins_pipeline_last_success_timestamp_seconds", "When each component last succeeded.", lastSuccess)
+        gauge("topcoins_pipeline_last_error_timestamp_seconds", "When each component last failed, with the reason.", lastError)
+        gauge("topcoins_pipeline_last_duration_seconds", "How long each component's last successful step took.", durations)
+        gauge("topcoins_pipeline_cycles", "Steps (fetch cycles, merges) by outcome since Redis was last emptied.", cycles)
+        gauge("topcoins_pipeline_failures", "Failed steps by reason since Redis was last emptied.", failures)
+        gauge("topcoins_pipeline_last_figures", "The last step's figures: records kept, skipped by reason, rows, rows left out by reason.", figures)
+        return Array(text.utf8)
+    }
+
+    static func escape(_ value: String) -> String {
+        value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll("\n", with: "\\n")
+    }
+}
