@@ -201,6 +201,42 @@ struct MergerTests {
         }
     }
 
+    @Test("two mergers at once: exactly one writes; when it dies the other takes over")
+    func twoMergersOneWriter() async throws {
+        try await TestBed.with { bed in try await Self.twoMergers(bed) }
+    }
+
+    static func twoMergers(_ bed: TestBed) async throws {
+        let first = try bed.startMerger(consumer: "merger-a") { $0 = $0.setting(["lease_seconds"], .number("2")) }
+        try await first.waitForLine { $0.contains("holding the merger lease") }
+        let second = try bed.startMerger(consumer: "merger-b") { $0 = $0.setting(["lease_seconds"], .number("2")) }
+        try await second.waitForLine { $0.contains("standing by") }
+
+        var previous: Timestamp?
+        for round: Int64 in 0..<3 {
+            try await publishPair(bed, priceAt: 1_715_667_000_000 + round * 60_000, rankAt: 1_715_667_000_000 + round * 60_000)
+            previous = try await bed.waitForSnapshot(after: previous)
+        }
+        // Each arriving message can merge (the price with the previous ranking, then the new pair).
+        let writtenByFirst = try await bed.historyTimestamps().count
+        #expect(first.stderr.lines.filter { $0.contains("msg=\"merged snapshot\"") && $0.contains("outcome=written") }.count == writtenByFirst)
+        #expect(!second.stderr.text.contains("msg=\"merged snapshot\""))
+        #expect(!second.stderr.text.contains("holding the merger lease"))
+
+        first.killNow()
+        _ = try await first.waitForExit()
+        try await publishPair(bed, priceAt: 1_715_667_600_000, rankAt: 1_715_667_600_000)
+        try await second.waitForLine { $0.contains("holding the merger lease") }
+        #expect(try await bed.waitForSnapshot(after: previous) == Timestamp(milliseconds: 1_715_667_600_000))
+        let history = try await bed.historyTimestamps()
+        let announced = try await bed.redis.xrange(merged).compactMap { $0.text("timestamp").flatMap { Int64($0) } }
+        #expect(history.count > writtenByFirst)
+        #expect(announced == history)
+        #expect(try await second.terminate(timeout: .seconds(5)) == .exited(0))
+        // A merger that stops gives the lease up at once.
+        #expect(try await bed.redis.get(TestBed.keys.mergerLease) == nil)
+    }
+
     @Test("a bad merger config stops it with exit code 2 naming the key")
     func badConfig() async throws {
         try await TestBed.with { bed in

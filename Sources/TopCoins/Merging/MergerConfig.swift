@@ -11,6 +11,8 @@ public struct MergerConfig: Sendable {
     /// Stable across restarts so a restarted merger re-reads its own pending entries.
     public let consumer: String
     public let windowSeconds: Int
+    /// How long the writing merger's lease lasts unrenewed: a standby takes over within it.
+    public let leaseSeconds: Int
     public let retention: RetentionPolicy
     public let settings: ServiceSettings
 
@@ -23,6 +25,7 @@ public struct MergerConfig: Sendable {
         group = try config.string("group") ?? "merger"
         consumer = try config.string("consumer") ?? MergerConfig.hostName
         windowSeconds = try config.integer("window_seconds", in: 1...86_400) ?? 60
+        leaseSeconds = try config.integer("lease_seconds", in: 1...300) ?? 10
 
         if let tiers = try config.array("retention") {
             var parsed: [RetentionPolicy.Tier] = []

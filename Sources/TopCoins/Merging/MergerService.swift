@@ -14,6 +14,7 @@ public final class MergerService: Service, Sendable {
     let writer: RedisClient
     let store: SnapshotStore
     let status: PipelineStatus
+    let lease: MergerLease
     let logger: Logger
 
     /// How long an entry may sit unacknowledged with another consumer before it is claimed.
@@ -27,6 +28,7 @@ public final class MergerService: Service, Sendable {
         self.writer = RedisClient(endpoint: config.settings.redis)
         self.store = SnapshotStore(redis: writer)
         self.status = PipelineStatus(redis: writer, component: "merger")
+        self.lease = MergerLease(redis: writer, key: store.keys.mergerLease, owner: config.consumer, seconds: Double(config.leaseSeconds))
     }
 
     public func shutdown() async {
@@ -40,6 +42,8 @@ public final class MergerService: Service, Sendable {
         var ranks: MergeRule.Side?
         var registry = AssetRegistry()
         var lastWritten: (prices: String, ranks: String)?
+        var lastRenewal = ContinuousClock.now
+        var holdsLease = true
     }
 
     public func run() async throws {
@@ -48,6 +52,7 @@ public final class MergerService: Service, Sendable {
             var backoff = 0.1
             while !Task.isCancelled {
                 do {
+                    try await self.waitForLease()
                     var state = State()
                     try await self.start(&state)
                     backoff = 0.1
@@ -62,7 +67,32 @@ public final class MergerService: Service, Sendable {
                 }
             }
         }
+        try? await lease.release()
         logger.info("merger stopped")
+    }
+
+    /// Returns once this merger holds the lease; a standby polls several times per lease period.
+    func waitForLease() async throws {
+        var announced = false
+        while !(try await lease.acquire()) {
+            if !announced {
+                logger.info("another merger holds the lease, standing by", metadata: ["lease_s": "\(config.leaseSeconds)"])
+                announced = true
+            }
+            try await Task.sleep(for: .milliseconds(max(100, min(1000, lease.milliseconds / 5))))
+        }
+        logger.info("holding the merger lease", metadata: ["lease_s": "\(config.leaseSeconds)"])
+    }
+
+    /// Renews the lease a few times per period; false when it was lost.
+    func keepLease(_ state: inout State) async throws(RedisError) -> Bool {
+        guard state.holdsLease else { return false }
+        if state.lastRenewal.duration(to: .now) >= .milliseconds(lease.milliseconds / 3) {
+            state.holdsLease = try await lease.renew()
+            state.lastRenewal = .now
+        }
+        if !state.holdsLease { logger.warning("lost the merger lease, standing by") }
+        return state.holdsLease
     }
 
     /// Creates the groups, loads the registry and the newest entry of each stream, then
@@ -86,7 +116,7 @@ public final class MergerService: Service, Sendable {
     /// Waits for new entries and merges on each.
     func follow(_ state: inout State) async throws(RedisError) {
         var lastClaim = ContinuousClock.now
-        while !Task.isCancelled {
+        while !Task.isCancelled, try await keepLease(&state) {
             let streams: [(key: String, entries: [StreamEntry])]
             do {
                 streams = try await reader.xreadgroup(
@@ -162,11 +192,15 @@ public final class MergerService: Service, Sendable {
         }
         let started = ContinuousClock.now
         let merged = MergeRule.merge(prices: prices, ranks: ranks)
-        var outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream)
+        var outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream, lease: lease)
         if outcome == .registryChanged {
             state.registry = AssetRegistry()
             try await store.refresh(&state.registry)
-            outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream)
+            outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream, lease: lease)
+        }
+        if outcome == .notLeaseHolder {
+            state.holdsLease = false
+            return
         }
         state.lastWritten = (prices.entryID, ranks.entryID)
         var metadata: Logger.Metadata = [

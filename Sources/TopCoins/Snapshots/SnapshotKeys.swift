@@ -15,6 +15,8 @@ public struct SnapshotKeys: Sendable {
     public var assets: String { "\(prefix):assets" }
     /// Hash of retention progress: the boundary each tier has been applied up to.
     public var retention: String { "\(prefix):retention" }
+    /// Which merger may write (see `MergerLease`).
+    public var mergerLease: String { "\(prefix):merger:lease" }
 
     public func snapshot(_ timestamp: Timestamp) -> String { "\(prefix):snapshot:\(timestamp.milliseconds)" }
 }

@@ -15,15 +15,19 @@ public struct SnapshotStore: Sendable {
         case alreadyWritten
         /// The registry in Redis is not the length this writer expected (another writer).
         case registryChanged
+        /// The writer no longer holds the merger lease: another merger has taken over.
+        case notLeaseHolder
     }
 
     /// Snapshot body, history entry, latest pointer, new registry entries and the
-    /// announcement on the merged stream, all or nothing. Skips when `latest` is not older.
+    /// announcement on the merged stream, all or nothing. Only the lease holder writes (the
+    /// lease fences a merger that lost it), and nothing is written when `latest` is not older.
     static let writeScript = """
+        if redis.call('GET', KEYS[6]) ~= ARGV[4] then return -2 end
         local latest = tonumber(redis.call('GET', KEYS[3]) or '-1')
         if latest >= tonumber(ARGV[1]) then return 0 end
         if redis.call('LLEN', KEYS[4]) ~= tonumber(ARGV[3]) then return -1 end
-        for i = 4, #ARGV do redis.call('RPUSH', KEYS[4], ARGV[i]) end
+        for i = 5, #ARGV do redis.call('RPUSH', KEYS[4], ARGV[i]) end
         redis.call('SET', KEYS[1], ARGV[2])
         redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
         redis.call('SET', KEYS[3], ARGV[1])
@@ -31,8 +35,11 @@ public struct SnapshotStore: Sendable {
         return 1
         """
 
-    /// Writes `snapshot`, registering its assets in `registry` (which must mirror Redis).
-    public func write(_ snapshot: MergedSnapshot, registry: inout AssetRegistry, announceOn mergedStream: String) async throws(RedisError) -> WriteOutcome {
+    /// Writes `snapshot` as the holder of `lease`, registering its assets in `registry`
+    /// (which must mirror Redis).
+    public func write(
+        _ snapshot: MergedSnapshot, registry: inout AssetRegistry, announceOn mergedStream: String, lease: MergerLease
+    ) async throws(RedisError) -> WriteOutcome {
         let knownCount = registry.count
         let (indexes, added) = registry.indexes(for: snapshot.rows.map { .init(cmcId: $0.cmcId, symbol: $0.symbol, name: $0.name) })
         let body = SnapshotCodec.encode(snapshot, assetIndexes: indexes)
@@ -40,22 +47,23 @@ public struct SnapshotStore: Sendable {
         do {
             result = try await redis.eval(
                 SnapshotStore.writeScript,
-                keys: [keys.snapshot(snapshot.timestamp), keys.history, keys.latest, keys.assets, mergedStream],
-                arguments: [RedisArgument(snapshot.timestamp.milliseconds), RedisArgument(body), RedisArgument(knownCount)] + added.map { RedisArgument($0) }
+                keys: [keys.snapshot(snapshot.timestamp), keys.history, keys.latest, keys.assets, mergedStream, keys.mergerLease],
+                arguments: [RedisArgument(snapshot.timestamp.milliseconds), RedisArgument(body), RedisArgument(knownCount), RedisArgument(lease.token)]
+                    + added.map { RedisArgument($0) }
             )
         } catch {
             registry.truncate(to: knownCount)
             throw error
         }
-        switch result.int {
-        case 1: return .written
-        case 0:
-            registry.truncate(to: knownCount)
-            return .alreadyWritten
-        default:
-            registry.truncate(to: knownCount)
-            return .registryChanged
-        }
+        let outcome: WriteOutcome =
+            switch result.int {
+            case 1: .written
+            case 0: .alreadyWritten
+            case -2: .notLeaseHolder
+            default: .registryChanged
+            }
+        if outcome != .written { registry.truncate(to: knownCount) }
+        return outcome
     }
 
     /// Brings `registry` up to date with Redis (reads only the entries it lacks).

@@ -1,0 +1,43 @@
+/// The right to write merged snapshots, held by one merger at a time: a Redis key with an
+/// expiry, set only when free (`SET NX PX`) and renewed by its holder. A standby merger waits
+/// for the key to expire (or be released) and takes over; the write script checks the key,
+/// so a merger that lost the lease cannot write even if it has not noticed yet.
+public struct MergerLease: Sendable {
+    let redis: RedisClient
+    let key: String
+    /// Unique per process, so two mergers with the same consumer name still differ.
+    public let token: String
+    public let milliseconds: Int
+
+    public init(redis: RedisClient, key: String, owner: String, seconds: Double) {
+        self.redis = redis
+        self.key = key
+        self.token = "\(owner):\(UInt64.random(in: 0...UInt64.max))"
+        self.milliseconds = Int(seconds * 1000)
+    }
+
+    /// Takes the lease if nobody holds it.
+    public func acquire() async throws(RedisError) -> Bool {
+        try await redis.send(["SET", RedisArgument(key), RedisArgument(token), "NX", "PX", RedisArgument(milliseconds)]) == .status("OK")
+    }
+
+    static let renewScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        return 0
+        """
+
+    /// Extends the lease; false when it is no longer ours.
+    public func renew() async throws(RedisError) -> Bool {
+        try await redis.eval(MergerLease.renewScript, keys: [key], arguments: [RedisArgument(token), RedisArgument(milliseconds)]).int == 1
+    }
+
+    static let releaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """
+
+    /// Gives the lease up at shutdown so a standby takes over at once.
+    public func release() async throws(RedisError) {
+        try await redis.eval(MergerLease.releaseScript, keys: [key], arguments: [RedisArgument(token)])
+    }
+}
