@@ -46,6 +46,8 @@ let package = Package(
         .executableTarget(name: "rank-fetcher", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         .executableTarget(name: "merger", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         .executableTarget(name: "http-api", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        // Release-mode measurements of the inner loops, run by scripts/bench.
+        .executableTarget(name: "topcoins-bench", dependencies: ["TopCoins"], path: "Benchmarks/topcoins-bench", swiftSettings: swiftSettings),
         // Replays the shipped upstream payloads (and scripted faults) for the demo and the tests.
         .executableTarget(
             name: "fake-upstream",

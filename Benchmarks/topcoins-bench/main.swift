@@ -1,0 +1,217 @@
+import TopCoins
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Release-mode measurements of TopCoins' inner loops; `scripts/bench` runs each and prints the
+/// table. Every figure is the median of several runs, with min and max.
+///
+///     topcoins-bench mapping LISTING.json RUNS
+///     topcoins-bench merge REDIS_URL PRICES RANKS RUNS
+///     topcoins-bench history REDIS_URL COINS SNAPSHOTS
+///     topcoins-bench freshness REDIS_URL API_PORT COINS TRIALS
+
+struct Summary {
+    let values: [Double]
+    var median: Double { let s = values.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+    var line: String { "median \(fmt(median)) min \(fmt(values.min()!)) max \(fmt(values.max()!)) (n=\(values.count))" }
+}
+
+func fmt(_ value: Double) -> String { String(Double(Int((value * 100).rounded())) / 100) }
+
+func cpuMilliseconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) * 1000 + Double(spec.tv_nsec) / 1_000_000
+}
+
+func wallMilliseconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) * 1000 + Double(spec.tv_nsec) / 1_000_000
+}
+
+func fail(_ message: String) -> Never {
+    StandardError.write("topcoins-bench: \(message)\n")
+    exit(1)
+}
+
+/// Deterministic synthetic fetches shaped like the fetchers' messages.
+enum Synthetic {
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    }
+
+    /// A CoinMarketCap-like price with 16 significant digits, moved a little by `step`.
+    static func price(_ id: Int, step: Int) -> String {
+        var generator = Generator(state: UInt64(id))
+        let base = 10 ** (generator.unit() * 10 - 5)
+        var walk = Generator(state: UInt64(id) &* 31 &+ UInt64(step))
+        let value = base * (1 + (walk.unit() - 0.5) * 0.01)
+        let digits = max(0, 15 - Int(log10(value).rounded(.down)))
+        return DecimalNumber(String(format16: value, fractionDigits: min(digits, 20)))!.text
+    }
+
+    static func prices(_ count: Int, step: Int) -> [JSONObject] {
+        (0..<count).map { index in
+            let id = index * 7 + 1
+            return JSONObject([
+                ("cmc_id", .number(String(id))), ("symbol", .string("C\(id)")), ("name", .string("Coin number \(id)")),
+                ("price_usd", index % 997 == 5 ? .null : .number(price(id, step: step))), ("source_rank", .number(String(index + 1))),
+            ])
+        }
+    }
+
+    /// Ranks over the price ids in a shuffled order, with some ids missing or unknown.
+    static func ranks(_ count: Int, prices: Int, step: Int) -> [JSONObject] {
+        var generator = Generator(state: UInt64(step) &+ 99)
+        return (0..<count).map { index in
+            let roll = generator.next() % 100
+            let id: JSONValue = roll < 3 ? .null : .number(String(roll < 6 ? 1_000_000 + index : Int(generator.next() % UInt64(prices)) * 7 + 1))
+            return JSONObject([("cmc_id", id), ("symbol", .string("R\(index)")), ("source_rank", .number(String(index + 1)))])
+        }
+    }
+
+    static func entry(_ source: String, at time: Timestamp, _ records: [JSONObject], id: String) -> StreamEntry {
+        let fields = FetchedSnapshot(source: source, fetchedAt: time, records: records, skipped: [:]).streamFields
+        return StreamEntry(id: id, fields: fields.map { ($0.0, $0.1.bytes) })
+    }
+}
+
+infix operator **: MultiplicationPrecedence
+func ** (base: Double, exponent: Double) -> Double { pow(base, exponent) }
+
+extension String {
+    init(format16 value: Double, fractionDigits: Int) {
+        var buffer = [CChar](repeating: 0, count: 64)
+        _ = withVaList([fractionDigits, value]) { vsnprintf(&buffer, 64, "%.*f", $0) }
+        self = String(cString: buffer)
+    }
+}
+
+func mapping(_ path: String, runs: Int) throws {
+    guard let bytes = ConfigFile.readFile(path) else { fail("cannot read \(path)") }
+    let config = try ConfigFile.load("Config/price-fetcher.json", environment: ["CMC_API_KEY": "bench"]) { (object) throws(ConfigError) in
+        try FetcherConfig(reading: object)
+    }
+    let mapper = RecordMapper(fields: config.fields)
+    var times: [Double] = []
+    var count = 0
+    for _ in 0..<runs {
+        let start = cpuMilliseconds()
+        let document = try JSONParser.parse(bytes)
+        guard case .array(let records)? = config.records.resolve(in: document) else { fail("no records") }
+        let output = mapper.map(records)
+        let fields = FetchedSnapshot(source: config.source, fetchedAt: .now, records: output.records, skipped: output.skipped).streamFields
+        count = output.records.count + fields.count - fields.count
+        times.append(cpuMilliseconds() - start)
+    }
+    print("mapping \(bytes.count) bytes, \(count) records: CPU ms \(Summary(values: times).line)")
+}
+
+func merge(_ redisURL: String, prices: Int, ranks: Int, runs: Int) async throws {
+    let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
+    try await redis.send(["FLUSHALL"])
+    let store = SnapshotStore(redis: redis)
+    let lease = MergerLease(redis: redis, key: store.keys.mergerLease, owner: "bench", seconds: 300)
+    guard try await lease.acquire() else { fail("lease") }
+    var registry = AssetRegistry()
+    var times: [Double] = []
+    var rows = 0
+    let base = Timestamp.now.milliseconds
+    for run in 0..<runs {
+        let time = Timestamp(milliseconds: base + Int64(run) * 1000)
+        let priceEntry = Synthetic.entry("coinmarketcap", at: time, Synthetic.prices(prices, step: run), id: "\(run)-0")
+        let rankEntry = Synthetic.entry("cryptocompare", at: time, Synthetic.ranks(ranks, prices: prices, step: run), id: "\(run)-1")
+        let start = wallMilliseconds()
+        let merged = MergeRule.merge(
+            prices: .init(entryID: priceEntry.id, snapshot: try FetchedSnapshot(entry: priceEntry)),
+            ranks: .init(entryID: rankEntry.id, snapshot: try FetchedSnapshot(entry: rankEntry)))
+        let outcome = try await store.write(merged, registry: &registry, announceOn: "bench:merged", lease: lease)
+        times.append(wallMilliseconds() - start)
+        guard outcome == .written else { fail("merge write: \(outcome)") }
+        rows = merged.rows.count
+    }
+    print("merge \(prices) prices x \(ranks) ranks (\(rows) rows), parse to written snapshot: wall ms \(Summary(values: Array(times.dropFirst()))).line)")
+    await redis.shutdown()
+}
+
+func history(_ redisURL: String, coins: Int, snapshots: Int) async throws {
+    let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
+    try await redis.send(["FLUSHALL"])
+    func usedMemory() async throws -> Int {
+        let info = try await redis.send(["INFO", "memory"]).string ?? ""
+        return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }.flatMap { Int($0.dropFirst(12)) } ?? 0
+    }
+    let before = try await usedMemory()
+    let store = SnapshotStore(redis: redis)
+    let lease = MergerLease(redis: redis, key: store.keys.mergerLease, owner: "bench", seconds: 3600)
+    guard try await lease.acquire() else { fail("lease") }
+    var registry = AssetRegistry()
+    let end = Timestamp.now.milliseconds
+    var bodyBytes = 0
+    let ranks = Synthetic.ranks(coins, prices: coins * 3, step: 1)
+    for index in 0..<snapshots {
+        let time = Timestamp(milliseconds: end - Int64(snapshots - 1 - index) * 60_000)
+        let merged = MergeRule.merge(
+            prices: .init(entryID: "\(index)-0", snapshot: FetchedSnapshot(source: "coinmarketcap", fetchedAt: time, records: Synthetic.prices(coins * 3, step: index), skipped: [:])),
+            ranks: .init(entryID: "\(index)-1", snapshot: FetchedSnapshot(source: "cryptocompare", fetchedAt: time, records: ranks, skipped: [:])))
+        guard try await store.write(merged, registry: &registry, announceOn: "topcoins:merged", lease: lease) == .written else { fail("history write") }
+        bodyBytes += try await store.body(at: time)?.count ?? 0
+        if index == 0 { print("history: \(merged.rows.count) rows per snapshot") }
+    }
+    try await redis.send(["DEL", RedisArgument(store.keys.mergerLease)])
+    let after = try await usedMemory()
+    let rows = Double(registry.count > 0 ? (bodyBytes > 0 ? snapshots : 1) : 1)
+    let perSnapshotRows = Double(try await SnapshotCodec.decode(store.body(at: Timestamp(milliseconds: end))!, registry: registry).rows.count)
+    print("history \(snapshots) snapshots x \(Int(perSnapshotRows)) rows: Redis used_memory +\(after - before) bytes = \(fmt(Double(after - before) / (rows * perSnapshotRows))) bytes per row per snapshot (encoded bodies \(fmt(Double(bodyBytes) / (rows * perSnapshotRows))) bytes per row)")
+    await redis.shutdown()
+}
+
+func freshness(_ redisURL: String, port: Int, coins: Int, trials: Int) async throws {
+    let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
+    let http = HTTPClient(threads: 1)
+    var times: [Double] = []
+    for trial in 0..<trials {
+        let priceTime = Timestamp.now
+        try await redis.xadd("topcoins:prices", maxLength: 100, fields: FetchedSnapshot(source: "coinmarketcap", fetchedAt: priceTime, records: Synthetic.prices(coins * 3, step: trial), skipped: [:]).streamFields)
+        try await Task.sleep(for: .milliseconds(300))
+        let rankTime = Timestamp(milliseconds: Timestamp.now.milliseconds)
+        let rankFields = FetchedSnapshot(source: "cryptocompare", fetchedAt: rankTime, records: Synthetic.ranks(coins, prices: coins * 3, step: trial), skipped: [:]).streamFields
+        let start = wallMilliseconds()
+        try await redis.xadd("topcoins:ranks", maxLength: 100, fields: rankFields)
+        let expected = Array("\"timestamp\":\"\(rankTime.iso8601)\"".utf8)
+        while true {
+            let response = try await http.send(HTTPRequest(url: "http://127.0.0.1:\(port)/?limit=1"))
+            if response.body.count > expected.count, Array(response.body[1...expected.count]) == expected { break }
+            guard wallMilliseconds() - start < 10_000 else { fail("the API did not serve the new snapshot within 10 s") }
+        }
+        times.append(wallMilliseconds() - start)
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    print("freshness, rank XADD to the API serving the merged snapshot (\(coins * 3) prices x \(coins) ranks): wall ms \(Summary(values: times).line)")
+    await redis.shutdown()
+    try await http.shutdown()
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+do {
+    switch arguments.first {
+    case "mapping" where arguments.count == 3: try mapping(arguments[1], runs: Int(arguments[2])!)
+    case "merge" where arguments.count == 5: try await merge(arguments[1], prices: Int(arguments[2])!, ranks: Int(arguments[3])!, runs: Int(arguments[4])!)
+    case "history" where arguments.count == 4: try await history(arguments[1], coins: Int(arguments[2])!, snapshots: Int(arguments[3])!)
+    case "freshness" where arguments.count == 5: try await freshness(arguments[1], port: Int(arguments[2])!, coins: Int(arguments[3])!, trials: Int(arguments[4])!)
+    default: fail("usage: see the comment at the top of main.swift")
+    }
+} catch {
+    fail("\(error)")
+}
