@@ -9,9 +9,10 @@ import Glibc
 public enum HTTPAPIProgram {
     /// Builds the application: the responder plus the service that follows new snapshots.
     public static func buildApplication(config: APIConfig, metrics: APIMetrics, logger: Logger) -> (some ApplicationProtocol, [RedisClient]) {
-        let historyClient = RedisClient(endpoint: config.settings.redis)
+        // History reads spread over a few connections, each with its own thread.
+        let historyClients = (0..<4).map { _ in RedisClient(endpoint: config.settings.redis) }
         let followerClient = RedisClient(endpoint: config.settings.redis)
-        let library = SnapshotLibrary(store: SnapshotStore(redis: historyClient), cacheSize: config.historyCacheSize)
+        let library = SnapshotLibrary(stores: historyClients.map { SnapshotStore(redis: $0) }, cacheSize: config.historyCacheSize)
         let follower = LatestSnapshotFollower(library: library, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
         let app = Application(
             responder: TopCoinsResponder(config: config, library: library, metrics: metrics),
@@ -22,7 +23,7 @@ public enum HTTPAPIProgram {
             },
             logger: logger
         )
-        return (app, [historyClient, followerClient])
+        return (app, historyClients + [followerClient])
     }
 
     public static func main() async -> Never {

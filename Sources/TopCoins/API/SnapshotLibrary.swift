@@ -4,9 +4,12 @@ import Synchronization
 
 /// Where the API gets rendered snapshots: the latest one from memory (kept fresh by
 /// `LatestSnapshotFollower`), past ones from Redis through a small cache of rendered copies.
+/// The history index (every snapshot's timestamp) is held in memory too, so a past instant
+/// costs one Redis read at most; reads spread over a few connections.
 public final class SnapshotLibrary: Sendable {
-    let store: SnapshotStore
+    let stores: [SnapshotStore]
     let cacheSize: Int
+    private let nextStore = Atomic<Int>(0)
     private let state = Mutex(State())
 
     struct State {
@@ -18,16 +21,21 @@ public final class SnapshotLibrary: Sendable {
         var redisReachable = false
         /// Each pipeline component's status hash, as last read from Redis.
         var pipeline: [String: [String: String]] = [:]
+        /// Every snapshot timestamp in history, ascending; nil until first loaded.
+        var index: [Int64]?
     }
 
-    public init(store: SnapshotStore, cacheSize: Int) {
-        self.store = store
+    /// `stores` read history, one connection each; the first also serves the follower's loads.
+    public init(stores: [SnapshotStore], cacheSize: Int) {
+        precondition(!stores.isEmpty)
+        self.stores = stores
         self.cacheSize = cacheSize
     }
 
+    var store: SnapshotStore { stores[nextStore.wrappingAdd(1, ordering: .relaxed).oldValue % stores.count] }
+
     public var latest: RenderedSnapshot? { state.withLock { $0.latest } }
     public var redisReachable: Bool { state.withLock { $0.redisReachable } }
-
     public var pipeline: [String: [String: String]] { state.withLock { $0.pipeline } }
 
     func setRedisReachable(_ reachable: Bool) {
@@ -38,6 +46,32 @@ public final class SnapshotLibrary: Sendable {
         state.withLock { $0.pipeline = pipeline }
     }
 
+    func replaceIndex(_ timestamps: [Int64]) {
+        state.withLock { $0.index = timestamps }
+    }
+
+    /// Adds a newly announced snapshot to the index.
+    func addToIndex(_ timestamp: Int64) {
+        state.withLock { state in
+            guard var index = state.index else { return }
+            state.index = nil
+            let position = SnapshotLibrary.insertionPoint(of: timestamp, in: index)
+            if position == index.count || index[position] != timestamp { index.insert(timestamp, at: position) }
+            state.index = index
+        }
+    }
+
+    /// The first position whose timestamp is not below `timestamp`.
+    static func insertionPoint(of timestamp: Int64, in index: [Int64]) -> Int {
+        var low = 0
+        var high = index.count
+        while low < high {
+            let middle = (low + high) / 2
+            if index[middle] < timestamp { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Installs `snapshot` as the latest unless a newer one is already held.
     func offerLatest(_ snapshot: RenderedSnapshot) {
         state.withLock { state in
@@ -45,19 +79,25 @@ public final class SnapshotLibrary: Sendable {
         }
     }
 
-    /// Reads, decodes and renders the snapshot at `timestamp` (refreshing the asset registry
-    /// when the snapshot names assets it has not seen), or nil when it is gone.
-    func load(_ timestamp: Timestamp) async throws(RedisError) -> RenderedSnapshot? {
+    /// Reads, decodes (the first `rows` rows) and renders the snapshot at `timestamp`,
+    /// refreshing the asset registry when the snapshot names assets it has not seen; nil when
+    /// the snapshot is gone.
+    func load(_ timestamp: Timestamp, rows: Int = .max) async throws(RedisError) -> RenderedSnapshot? {
+        let store = self.store
         guard let body = try await store.body(at: timestamp) else { return nil }
         var registry = state.withLock { $0.registry }
+        func render(_ registry: AssetRegistry) throws(SnapshotCodec.DecodeError) -> RenderedSnapshot {
+            let (snapshot, total) = try SnapshotCodec.decode(body, registry: registry, rowLimit: rows)
+            return RenderedSnapshot(snapshot, total: total)
+        }
         do {
-            return RenderedSnapshot(try SnapshotCodec.decode(body, registry: registry))
+            return try render(registry)
         } catch .unknownAsset {
             try await store.refresh(&registry)
             let refreshed = registry
             state.withLock { if $0.registry.count < refreshed.count { $0.registry = refreshed } }
             do {
-                return RenderedSnapshot(try SnapshotCodec.decode(body, registry: refreshed))
+                return try render(refreshed)
             } catch {
                 throw .unexpectedReply("snapshot \(timestamp): \(error)")
             }
@@ -73,19 +113,43 @@ public final class SnapshotLibrary: Sendable {
         case notFound(bounds: (earliest: Timestamp, latest: Timestamp)?)
     }
 
-    /// The newest snapshot at or before `instant`, if it is at most `tolerance` older.
-    public func snapshot(currentAt instant: Timestamp, toleranceMilliseconds: Int64) async throws(RedisError) -> Lookup {
+    /// The newest snapshot at or before `instant`, if it is at most `tolerance` older, rendered
+    /// at least as far as its first `rows` rows.
+    public func snapshot(currentAt instant: Timestamp, toleranceMilliseconds: Int64, rows: Int) async throws(RedisError) -> Lookup {
         if let latest, latest.timestamp <= instant {
             if instant.milliseconds - latest.timestamp.milliseconds <= toleranceMilliseconds { return .found(latest) }
-            return .notFound(bounds: try await store.bounds())
+            return .notFound(bounds: try await bounds())
         }
-        guard let timestamp = try await store.timestamp(currentAt: instant),
-            instant.milliseconds - timestamp.milliseconds <= toleranceMilliseconds
-        else { return .notFound(bounds: try await store.bounds()) }
-        if let cached = cached(timestamp) { return .found(cached) }
-        guard let rendered = try await load(timestamp) else { return .notFound(bounds: try await store.bounds()) }
+        let candidate: Int64?
+        if let found = state.withLock({ state in state.index.map { SnapshotLibrary.current(at: instant.milliseconds, in: $0) } }) {
+            candidate = found
+        } else {
+            candidate = try await store.timestamp(currentAt: instant)?.milliseconds
+        }
+        guard let candidate, instant.milliseconds - candidate <= toleranceMilliseconds else { return .notFound(bounds: try await bounds()) }
+        let timestamp = Timestamp(milliseconds: candidate)
+        if let cached = cached(timestamp), cached.renderedRows >= min(rows, cached.total) { return .found(cached) }
+        guard let rendered = try await load(timestamp, rows: rows) else {
+            // Retention removed it since the index was read.
+            state.withLock { state in state.index?.removeAll { $0 == candidate } }
+            return .notFound(bounds: try await bounds())
+        }
         remember(rendered)
         return .found(rendered)
+    }
+
+    /// The newest timestamp of `index` at or before `instant`.
+    static func current(at instant: Int64, in index: [Int64]) -> Int64? {
+        let position = insertionPoint(of: instant + 1, in: index)
+        return position == 0 ? nil : index[position - 1]
+    }
+
+    func bounds() async throws(RedisError) -> (earliest: Timestamp, latest: Timestamp)? {
+        if let index = state.withLock({ $0.index }) {
+            guard let first = index.first, let last = index.last else { return nil }
+            return (Timestamp(milliseconds: first), Timestamp(milliseconds: last))
+        }
+        return try await store.bounds()
     }
 
     func cached(_ timestamp: Timestamp) -> RenderedSnapshot? {
@@ -149,21 +213,30 @@ public struct LatestSnapshotFollower: Service {
         try await loadLatest()
         library.setRedisReachable(true)
         var statusRead = ContinuousClock.now - .seconds(60)
+        var indexRead = ContinuousClock.now - .seconds(600)
         while !Task.isCancelled {
             if statusRead.duration(to: .now) >= .seconds(2) {
                 library.setPipeline(try await PipelineStatus.readAll(from: redis))
                 statusRead = .now
             }
+            // Reloaded now and then as a whole: retention removes old entries.
+            if indexRead.duration(to: .now) >= .seconds(60) {
+                library.replaceIndex(try await library.stores[0].allTimestamps())
+                indexRead = .now
+            }
             let entries = try await redis.xread(key: mergedStream, after: lastID, count: 100, blockMilliseconds: 1000)
             library.setRedisReachable(true)
             guard let newest = entries.last else { continue }
             lastID = newest.id
+            for entry in entries {
+                if let timestamp = entry.text("timestamp").flatMap({ Int64($0) }) { library.addToIndex(timestamp) }
+            }
             try await loadLatest()
         }
     }
 
     func loadLatest() async throws(RedisError) {
-        guard let timestamp = try await library.store.latestTimestamp() else { return }
+        guard let timestamp = try await library.stores[0].latestTimestamp() else { return }
         if let held = library.latest, held.timestamp >= timestamp { return }
         guard let rendered = try await library.load(timestamp) else { return }
         library.offerLatest(rendered)

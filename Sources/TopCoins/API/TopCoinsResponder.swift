@@ -67,7 +67,9 @@ public struct TopCoinsResponder: HTTPResponder {
         var isLatest = true
         if let instant = query.instant {
             do {
-                switch try await library.snapshot(currentAt: instant, toleranceMilliseconds: Int64(config.historyToleranceSeconds) * 1000) {
+                switch try await library.snapshot(
+                    currentAt: instant, toleranceMilliseconds: Int64(config.historyToleranceSeconds) * 1000, rows: query.limit)
+                {
                 case .found(let found):
                     snapshot = found
                     isLatest = library.latest?.timestamp == found.timestamp

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// A snapshot rendered once, as the API serves it, so a request for the top N is a copy of
 /// ready bytes: JSON rows and CSV lines are laid end to end with the offset after each row.
@@ -10,14 +11,30 @@ public final class RenderedSnapshot: Sendable {
     let jsonRowEnds: [Int]
     let csvRows: [UInt8]
     let csvRowEnds: [Int]
+    /// Rows in the snapshot; `snapshot.rows` may hold only the first of them (see `renderedRows`).
+    public let total: Int
+    /// Finished bodies by format and row count: most clients ask for the same few limits, and
+    /// a `ByteBuffer` is shared, not copied, when it is sent again.
+    private let bodies = Mutex<[BodyKey: ByteBuffer]>([:])
+
+    struct BodyKey: Hashable {
+        let csv: Bool
+        let count: Int
+    }
+
+    static let cachedBodies = 16
 
     public static let csvHeader = "Rank,Symbol,Price USD\r\n"
 
     public var timestamp: Timestamp { snapshot.timestamp }
-    public var total: Int { snapshot.rows.count }
+    /// How many rows can be served from this rendering.
+    public var renderedRows: Int { snapshot.rows.count }
 
-    public init(_ snapshot: MergedSnapshot) {
+    /// Renders `snapshot`, which holds all rows or, for a past snapshot decoded only as far as
+    /// a request needs, the first rows of `total`.
+    public init(_ snapshot: MergedSnapshot, total: Int? = nil) {
         self.snapshot = snapshot
+        self.total = total ?? snapshot.rows.count
         var head = JSONWriter()
         head.raw("{\"timestamp\":")
         head.string(snapshot.timestamp.iso8601)
@@ -25,7 +42,7 @@ public final class RenderedSnapshot: Sendable {
         jsonHead = head.bytes
 
         var middle = JSONWriter()
-        middle.raw(",\"total\":\(snapshot.rows.count),\"sources\":{")
+        middle.raw(",\"total\":\(self.total),\"sources\":{")
         for (index, (role, source)) in [("prices", snapshot.prices), ("ranks", snapshot.ranks)].enumerated() {
             if index > 0 { middle.raw(",") }
             middle.string(role)
@@ -76,9 +93,27 @@ public final class RenderedSnapshot: Sendable {
         csvRowEnds = csvEnds
     }
 
-    /// The JSON document with the first `limit` rows.
+    /// The JSON document with the first `limit` rows (at most `renderedRows`).
     public func json(limit: Int) -> ByteBuffer {
-        let count = min(limit, total)
+        cachedBody(BodyKey(csv: false, count: min(limit, renderedRows))) { renderJSON(count: $0) }
+    }
+
+    /// The CSV document (header and the first `limit` rows, at most `renderedRows`).
+    public func csv(limit: Int) -> ByteBuffer {
+        cachedBody(BodyKey(csv: true, count: min(limit, renderedRows))) { renderCSV(count: $0) }
+    }
+
+    private func cachedBody(_ key: BodyKey, render: (Int) -> ByteBuffer) -> ByteBuffer {
+        if let body = bodies.withLock({ $0[key] }) { return body }
+        let body = render(key.count)
+        bodies.withLock { cache in
+            if cache.count >= RenderedSnapshot.cachedBodies { cache.removeAll(keepingCapacity: true) }
+            cache[key] = body
+        }
+        return body
+    }
+
+    func renderJSON(count: Int) -> ByteBuffer {
         let rowBytes = count == 0 ? 0 : jsonRowEnds[count - 1]
         var buffer = ByteBuffer()
         buffer.reserveCapacity(jsonHead.count + 8 + jsonMiddle.count + rowBytes + 2)
@@ -90,9 +125,7 @@ public final class RenderedSnapshot: Sendable {
         return buffer
     }
 
-    /// The CSV document (header and the first `limit` rows).
-    public func csv(limit: Int) -> ByteBuffer {
-        let count = min(limit, total)
+    func renderCSV(count: Int) -> ByteBuffer {
         let rowBytes = count == 0 ? 0 : csvRowEnds[count - 1]
         var buffer = ByteBuffer()
         buffer.reserveCapacity(RenderedSnapshot.csvHeader.utf8.count + rowBytes)

@@ -72,6 +72,12 @@ public enum SnapshotCodec {
     }
 
     public static func decode(_ bytes: [UInt8], registry: AssetRegistry) throws(DecodeError) -> MergedSnapshot {
+        try decode(bytes, registry: registry, rowLimit: Int.max).snapshot
+    }
+
+    /// The snapshot with only its first `rowLimit` rows decoded (an API answer needs no more),
+    /// and the number of rows it holds in all.
+    public static func decode(_ bytes: [UInt8], registry: AssetRegistry, rowLimit: Int) throws(DecodeError) -> (snapshot: MergedSnapshot, totalRows: Int) {
         guard bytes.starts(with: magic) else { throw .corrupt("not a snapshot") }
         var reader = ByteReader(bytes)
         reader.position = magic.count
@@ -92,7 +98,7 @@ public enum SnapshotCodec {
             rows.reserveCapacity(count)
             var sourceRank = 0
             let assets = registry.assets
-            for index in 0..<count {
+            for index in 0..<min(count, rowLimit) {
                 let assetIndex = try reader.int()
                 guard assetIndex < assets.count else { throw DecodeError.unknownAsset(index: assetIndex) }
                 sourceRank += Int(try reader.signed())
@@ -102,7 +108,7 @@ public enum SnapshotCodec {
                 let asset = assets[assetIndex]
                 rows.append(.init(rank: index + 1, cmcId: asset.cmcId, symbol: asset.symbol, name: asset.name, price: price, sourceRank: sourceRank))
             }
-            return MergedSnapshot(timestamp: timestamp, prices: sources[0], ranks: sources[1], rows: rows, leftOut: leftOut)
+            return (MergedSnapshot(timestamp: timestamp, prices: sources[0], ranks: sources[1], rows: rows, leftOut: leftOut), count)
         } catch let error as DecodeError {
             throw error
         } catch {

@@ -92,6 +92,11 @@ public struct SnapshotStore: Sendable {
             .map { Timestamp(milliseconds: $0.score) }
     }
 
+    /// Every timestamp history holds, ascending.
+    public func allTimestamps() async throws(RedisError) -> [Int64] {
+        try await redis.zrangeByScore(keys.history, minimum: "-inf", maximum: "+inf").map(\.score)
+    }
+
     /// The earliest and latest timestamps history holds.
     public func bounds() async throws(RedisError) -> (earliest: Timestamp, latest: Timestamp)? {
         let replies = try await redis.pipeline([
