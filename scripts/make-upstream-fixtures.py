@@ -275,14 +275,22 @@ def make_cmc(rng, n_coins):
     # Market caps for synthetic coins follow a rough real-world rank curve.
     anchors = [(1, 1.2e12), (40, 4.5e9), (100, 1.1e9), (500, 6e7), (1000, 1.3e7), (2500, 9e5), (5000, 9e4)]
     synth_ranks = sorted(rng.sample(range(25, n_coins + 40), n_synth))
-    free_ids = [i for i in range(3, 35001) if i not in used_ids and i not in (29815,)]
+    free_ids = [i for i in range(3, max(35001, 3 * n_coins)) if i not in used_ids and i not in (29815,)]
     synth_ids = rng.sample(free_ids, n_synth)
+    # Large listings can draw the null-price coins' ids: move those to unused ids past the range.
+    reserved = {t[0] for t in NULL_PRICE}
+    spare = (i for i in range(max(35001, 3 * n_coins), 10 * max(35001, 3 * n_coins)) if i not in used_ids)
+    synth_ids = [next(spare) if cid in reserved else cid for cid in synth_ids]
     for rank, cid in zip(synth_ranks, synth_ids):
+        attempts = 0
         while True:
             base = "".join(rng.choice(SYL) for _ in range(rng.choice([2, 2, 3])))
             name = base.capitalize() + rng.choice(SUFFIX)
             slug = name.lower().replace(" ", "-")
             sym = (base[:rng.choice([3, 3, 4, 4, 5])]).upper()
+            attempts += 1
+            if attempts > 2000:  # large listings run out of syllable combinations
+                name, slug, sym = f"{name} {cid}", f"{slug}-{cid}", f"{sym}{cid}"
             if slug not in used_slugs and sym not in used_syms and sym != "HOT":
                 break
         mcap = loginterp(rank, anchors) * math.exp(rng.gauss(0, 0.15))
