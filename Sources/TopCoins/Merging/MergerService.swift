@@ -203,16 +203,15 @@ public final class MergerService: Service, Sendable {
             return
         }
         state.lastWritten = (prices.entryID, ranks.entryID)
+        var figures = ["rows": merged.rows.count]
+        for (reason, count) in merged.leftOut { figures["left_out.\(reason)"] = count }
         var metadata: Logger.Metadata = [
-            "snapshot": "\(merged.timestamp)", "rows": "\(merged.rows.count)", "outcome": "\(outcome)",
-            "prices_entry": "\(prices.entryID)", "ranks_entry": "\(ranks.entryID)",
+            "snapshot": "\(merged.timestamp)", "outcome": "\(outcome)", "prices_entry": "\(prices.entryID)", "ranks_entry": "\(ranks.entryID)",
             "duration_ms": "\(started.duration(to: .now).milliseconds)",
         ]
-        for (reason, count) in merged.leftOut { metadata["left_out.\(reason)"] = "\(count)" }
+        for (name, value) in figures { metadata[name] = "\(value)" }
         logger.info("merged snapshot", metadata: metadata)
         if outcome == .written {
-            var figures = ["rows": merged.rows.count]
-            for (reason, count) in merged.leftOut { figures["left_out.\(reason)"] = count }
             try await status.recordSuccess(at: .now, duration: started.duration(to: .now), figures: figures)
             try await applyRetention(now: merged.timestamp)
         }
