@@ -47,9 +47,16 @@ public struct Fetcher: Sendable {
         }
     }
 
+    /// A fetched and mapped snapshot, with how many pages it took.
+    public struct Fetched: Sendable {
+        public let snapshot: FetchedSnapshot
+        public let pages: Int
+    }
+
     /// Fetches and maps one snapshot without publishing it.
-    public func fetch() async -> Result<FetchedSnapshot, CycleFailure> {
+    public func fetch() async -> Result<Fetched, CycleFailure> {
         var records: [JSONValue] = []
+        var pagesFetched = 0
         let pages = config.pagination?.maxPages ?? 1
         for pageIndex in 0..<pages {
             var query = config.request.query
@@ -63,13 +70,15 @@ public struct Fetcher: Sendable {
             case .failure(let failure): return .failure(failure)
             }
             records += page
+            pagesFetched += 1
             guard let pagination = config.pagination, !page.isEmpty else { break }
             if let size = pagination.size, page.count < size { break }
         }
         let fetchedAt = Timestamp.now
         let output = mapper.map(records)
         guard !output.records.isEmpty else { return .failure(.noRecords(skipped: output.skipped)) }
-        return .success(FetchedSnapshot(source: config.source, fetchedAt: fetchedAt, records: output.records, skipped: output.skipped))
+        let snapshot = FetchedSnapshot(source: config.source, fetchedAt: fetchedAt, records: output.records, skipped: output.skipped)
+        return .success(Fetched(snapshot: snapshot, pages: pagesFetched))
     }
 
     /// One page, with the config's retries; the records array at the config's `records` path.
@@ -154,15 +163,19 @@ public struct Fetcher: Sendable {
 
     func fetchAndPublish(publishDeadline deadline: ContinuousClock.Instant) async -> Result<FetchedSnapshot, CycleFailure> {
         let started = ContinuousClock.now
-        let fetched = await fetch()
-        guard case .success(let snapshot) = fetched else { return fetched }
+        let fetched: Fetched
+        switch await fetch() {
+        case .success(let result): fetched = result
+        case .failure(let failure): return .failure(failure)
+        }
+        let snapshot = fetched.snapshot
         var delay = 0.2
         while true {
             do {
                 let id = try await publish(snapshot)
                 var metadata: Logger.Metadata = [
                     "source": "\(config.source)", "stream": "\(config.stream.key)", "entry": "\(id)",
-                    "records": "\(snapshot.records.count)", "skipped": "\(snapshot.skippedCount)",
+                    "pages": "\(fetched.pages)", "records": "\(snapshot.records.count)", "skipped": "\(snapshot.skippedCount)",
                     "duration_ms": "\(started.duration(to: .now).milliseconds)",
                 ]
                 for (reason, count) in snapshot.skipped { metadata["skipped.\(reason)"] = "\(count)" }
