@@ -104,7 +104,8 @@ struct HTTPAPITests {
             let thenCSV = try await api.request("/?limit=50&format=csv")
             try await Task.sleep(for: .milliseconds(20))
             try await bed.publishPair()
-            let second = try await bed.waitForSnapshot(after: first)
+            // The price message alone may merge first (new prices, old ranking): wait for the pair.
+            let second = try await bed.newestPairTimestamp()
             try await api.waitForServing(second)
 
             let pastJSON = try await api.request("/?limit=50&datetime=\(first.iso8601)")

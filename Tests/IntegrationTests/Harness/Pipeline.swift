@@ -35,6 +35,13 @@ extension TestBed {
         }
     }
 
+    /// The timestamp the merge of the newest price and rank messages gets: the later fetch.
+    func newestPairTimestamp() async throws -> Timestamp {
+        let prices = try #require(try await redis.xrevrange("topcoins:prices", count: 1).first)
+        let ranks = try #require(try await redis.xrevrange("topcoins:ranks", count: 1).first)
+        return max(try FetchedSnapshot(entry: prices).fetchedAt, try FetchedSnapshot(entry: ranks).fetchedAt)
+    }
+
     /// The newest merged snapshot's timestamp in Redis.
     func latestSnapshot() async throws -> Timestamp? {
         try await SnapshotStore(redis: redis).latestTimestamp()
