@@ -31,7 +31,6 @@ struct SnapshotCodecTests {
         var reader = AssetRegistry()
         try reader.append(encoded: added)
         #expect(try SnapshotCodec.decode(bytes, registry: reader) == original)
-        #expect(try SnapshotCodec.timestamp(of: bytes) == original.timestamp)
     }
 
     @Test func aRowIsAboutFourteenBytesForFullPrecisionPrices() {

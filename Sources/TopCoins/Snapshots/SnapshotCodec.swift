@@ -59,18 +59,6 @@ public enum SnapshotCodec {
         }
     }
 
-    /// The timestamp of an encoded snapshot, without decoding its rows.
-    public static func timestamp(of bytes: [UInt8]) throws(DecodeError) -> Timestamp {
-        guard bytes.starts(with: magic) else { throw .corrupt("not a snapshot") }
-        var reader = ByteReader(bytes)
-        reader.position = magic.count
-        do {
-            return Timestamp(milliseconds: try reader.signed())
-        } catch {
-            throw .corrupt(error.description)
-        }
-    }
-
     public static func decode(_ bytes: [UInt8], registry: AssetRegistry) throws(DecodeError) -> MergedSnapshot {
         try decode(bytes, registry: registry, rowLimit: Int.max).snapshot
     }
