@@ -51,7 +51,10 @@ struct FaultMatrixTests {
             #expect(Faults.lines(fetcher, containing: "upstream request failed", " reason=server_error").count == attempts)
             #expect(Faults.lines(fetcher, containing: "upstream request failed", " reason=malformed").count == 2 * attempts)
 
-            // ... and counted in the pipeline status.
+            // ... and counted in the pipeline status (written just after the log line).
+            try await Faults.waitUntil("the fourth failure is recorded") {
+                try await Faults.status(bed.redis, "coinmarketcap")["cycles_failed"] == "4"
+            }
             let failed = try await Faults.status(bed.redis, "coinmarketcap")
             #expect(failed["cycles_failed"] == "4", "status: \(failed)")
             #expect(failed["failed.server_error"] == "1", "status: \(failed)")

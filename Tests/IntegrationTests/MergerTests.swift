@@ -219,7 +219,10 @@ struct MergerTests {
         }
         // Each arriving message can merge (the price with the previous ranking, then the new pair).
         let writtenByFirst = try await bed.historyTimestamps().count
-        #expect(first.stderr.lines.filter { $0.contains("msg=\"merged snapshot\"") && $0.contains("outcome=written") }.count == writtenByFirst)
+        // The log line follows the write: give it a moment to arrive.
+        try await waitUntil(timeout: .seconds(5)) {
+            first.stderr.lines.filter { $0.contains("msg=\"merged snapshot\"") && $0.contains("outcome=written") }.count == writtenByFirst
+        }
         #expect(!second.stderr.text.contains("msg=\"merged snapshot\""))
         #expect(!second.stderr.text.contains("holding the merger lease"))
 
