@@ -10,6 +10,8 @@ public struct Fetcher: Sendable {
     let logger: Logger
     let mapper: RecordMapper
     let status: PipelineStatus
+    /// What a response parse builds: the records' mapped fields, nothing else.
+    let responseFilter: JSONKeyFilter
 
     public init(config: FetcherConfig, http: HTTPClient, redis: RedisClient, logger: Logger) {
         self.config = config
@@ -18,6 +20,7 @@ public struct Fetcher: Sendable {
         self.logger = logger
         self.mapper = RecordMapper(fields: config.fields)
         self.status = PipelineStatus(redis: redis, component: config.source)
+        self.responseFilter = config.responseFilter
     }
 
     /// Why a cycle published nothing.
@@ -91,7 +94,9 @@ public struct Fetcher: Sendable {
             let failure: UpstreamFailure
             do {
                 let response = try await http.send(request)
-                switch UpstreamFailure.classify(status: response.status, retryAfterHeader: response.header("Retry-After"), body: response.body, now: .now) {
+                switch UpstreamFailure.classify(
+                    status: response.status, retryAfterHeader: response.header("Retry-After"), body: response.body, now: .now, keeping: responseFilter)
+                {
                 case .success(let document):
                     guard let found = config.records.resolve(in: document) else {
                         failure = .malformed("no value at records path \"\(config.records)\"")

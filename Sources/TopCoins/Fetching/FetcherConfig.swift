@@ -138,6 +138,12 @@ public struct FetcherConfig: Sendable {
         self.secrets = config.secrets
     }
 
+    /// What a response parse must build: each field's path below the records path. The rest
+    /// of a listing (tags, platforms, other quotes) is only checked and skipped.
+    public var responseFilter: JSONKeyFilter {
+        fields.reduce(JSONKeyFilter.keys([:])) { filter, field in filter.keeping(records.steps + field.path.steps) }
+    }
+
     static func path(_ config: ConfigObject, _ key: String, _ text: String) throws(ConfigError) -> FieldPath {
         do {
             return try FieldPath(parsing: text)

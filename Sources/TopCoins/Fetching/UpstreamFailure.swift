@@ -54,8 +54,11 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// Classifies a complete response: its parsed JSON document for a success, else the failure.
-    public static func classify(status: Int, retryAfterHeader: String?, body: [UInt8], now: Timestamp) -> Result<JSONValue, UpstreamFailure> {
-        let parsed = Result { () throws(JSONSyntaxError) in try JSONParser.parse(body) }
+    /// Only the members `filter` keeps are built (plus the error envelopes' fields).
+    public static func classify(
+        status: Int, retryAfterHeader: String?, body: [UInt8], now: Timestamp, keeping filter: JSONKeyFilter = .everything
+    ) -> Result<JSONValue, UpstreamFailure> {
+        let parsed = Result { () throws(JSONSyntaxError) in try JSONParser.parse(body, keeping: UpstreamErrorBody.keeping(filter)) }
         let document = try? parsed.get()
         let bodyError = document.flatMap(UpstreamErrorBody.init(document:))
         let message = bodyError?.message ?? (document == nil ? String(decoding: body.prefix(200), as: UTF8.self) : "HTTP \(status)")
@@ -85,6 +88,13 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
 /// CoinMarketCap and CoinGecko `status.error_code`, CryptoCompare min-api `Response: "Error"`,
 /// CryptoCompare data-api a non-empty `Err`, Bitso `success: false`.
 struct UpstreamErrorBody: Equatable {
+    /// `filter` widened to keep every top-level member an error envelope is recognised by.
+    static func keeping(_ filter: JSONKeyFilter) -> JSONKeyFilter {
+        guard case .keys(var keys) = filter else { return filter }
+        for key in ["status", "Response", "Message", "Type", "Cooldown", "Err", "success", "error"] { keys[key] = .everything }
+        return .keys(keys)
+    }
+
     let code: String
     let message: String
     let cooldownSeconds: Double?

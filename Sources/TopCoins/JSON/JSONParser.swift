@@ -12,11 +12,18 @@ public enum JSONParser {
     static let maxDepth = 512
 
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        try parse(bytes, keeping: .everything)
+    }
+
+    /// Parses the whole document but builds only the members `filter` keeps; the rest is
+    /// checked for syntax and skipped without being materialised. A fetcher keeps just what its
+    /// config's paths reach, which spares most of a large listing's allocations.
+    public static func parse(_ bytes: [UInt8], keeping filter: JSONKeyFilter) throws(JSONSyntaxError) -> JSONValue {
         do {
             return try bytes.withUnsafeBufferPointer { buffer in
                 var reader = Reader(bytes: buffer)
                 reader.skipWhitespace()
-                let value = try reader.parseValue(depth: 0)
+                let value = try reader.parseValue(depth: 0, filter: filter)
                 reader.skipWhitespace()
                 guard reader.position == buffer.count else { throw reader.error("unexpected data after the document") }
                 return value
@@ -49,12 +56,12 @@ public enum JSONParser {
             }
         }
 
-        mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        mutating func parseValue(depth: Int, filter: JSONKeyFilter = .everything) throws(JSONSyntaxError) -> JSONValue {
             guard depth < JSONParser.maxDepth else { throw error("nesting too deep") }
             guard position < bytes.count else { throw error("unexpected end of data") }
             switch bytes[position] {
-            case UInt8(ascii: "{"): return try parseObject(depth: depth)
-            case UInt8(ascii: "["): return try parseArray(depth: depth)
+            case UInt8(ascii: "{"): return try parseObject(depth: depth, filter: filter)
+            case UInt8(ascii: "["): return try parseArray(depth: depth, filter: filter)
             case UInt8(ascii: "\""): return .string(try parseString())
             case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
             case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
@@ -74,7 +81,75 @@ public enum JSONParser {
             position += count
         }
 
-        mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        /// Checks one value's syntax and moves past it, building nothing.
+        mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
+            guard depth < JSONParser.maxDepth else { throw error("nesting too deep") }
+            guard position < bytes.count else { throw error("unexpected end of data") }
+            switch bytes[position] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let close = bytes[position] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                let isObject = close == UInt8(ascii: "}")
+                position += 1
+                skipWhitespace()
+                if position < bytes.count, bytes[position] == close {
+                    position += 1
+                    return
+                }
+                while true {
+                    skipWhitespace()
+                    if isObject {
+                        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                        try skipString()
+                        skipWhitespace()
+                        guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                        position += 1
+                        skipWhitespace()
+                    }
+                    try skipValue(depth: depth + 1)
+                    skipWhitespace()
+                    guard position < bytes.count else { throw error("unexpected end of data") }
+                    if bytes[position] == UInt8(ascii: ",") {
+                        position += 1
+                    } else if bytes[position] == close {
+                        position += 1
+                        return
+                    } else {
+                        throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
+                    }
+                }
+            case UInt8(ascii: "\""): try skipString()
+            default: _ = try parseValue(depth: depth)
+            }
+        }
+
+        /// Moves past a string, checking escapes and control characters.
+        mutating func skipString() throws(JSONSyntaxError) {
+            position += 1
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    position += 1
+                    return
+                }
+                if byte < 0x20 { throw error("control character in string") }
+                if byte == UInt8(ascii: "\\") {
+                    guard position + 1 < bytes.count else { throw error("unexpected end of data") }
+                    switch bytes[position + 1] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                        UInt8(ascii: "r"), UInt8(ascii: "t"), UInt8(ascii: "u"):
+                        position += 2
+                        continue
+                    default:
+                        position += 1
+                        throw error("invalid escape")
+                    }
+                }
+                position += 1
+            }
+            throw error("unterminated string")
+        }
+
+        mutating func parseObject(depth: Int, filter: JSONKeyFilter) throws(JSONSyntaxError) -> JSONValue {
             position += 1
             var object = JSONObject()
             skipWhitespace()
@@ -90,7 +165,11 @@ public enum JSONParser {
                 guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 position += 1
                 skipWhitespace()
-                object.append(key, try parseValue(depth: depth + 1))
+                if let memberFilter = filter.member(key) {
+                    object.append(key, try parseValue(depth: depth + 1, filter: memberFilter))
+                } else {
+                    try skipValue(depth: depth + 1)
+                }
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unexpected end of data") }
                 switch bytes[position] {
@@ -101,7 +180,7 @@ public enum JSONParser {
             }
         }
 
-        mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        mutating func parseArray(depth: Int, filter: JSONKeyFilter) throws(JSONSyntaxError) -> JSONValue {
             position += 1
             var elements: [JSONValue] = []
             skipWhitespace()
@@ -111,7 +190,7 @@ public enum JSONParser {
             }
             while true {
                 skipWhitespace()
-                elements.append(try parseValue(depth: depth + 1))
+                elements.append(try parseValue(depth: depth + 1, filter: filter))
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unexpected end of data") }
                 switch bytes[position] {
