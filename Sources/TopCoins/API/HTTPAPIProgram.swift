@@ -29,12 +29,11 @@ public enum HTTPAPIProgram {
     public static func main() async -> Never {
         let executable = "http-api"
         let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsListen: true)
-        var logger = ProcessRunner.bootstrap(executable: executable)
-        var config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try APIConfig(reading: object) }
+        var (logger, config) = ProcessRunner.start(executable: executable, configPath: options.configPath) { (object) throws(ConfigError) in
+            try APIConfig(reading: object)
+        }
         if let port = options.port { config.port = port }
         if let host = options.host { config.host = host }
-        KeyValueLogHandler.secrets.withLock { $0 += [config.settings.redis.password].compactMap { $0 } }
-        logger.logLevel = config.settings.logLevel
         let (app, clients) = buildApplication(config: config, metrics: APIMetrics.bootstrap(), logger: logger)
         await ProcessRunner.run([app], logger: logger)
         for client in clients { await client.shutdown() }

@@ -31,3 +31,18 @@ public struct ServiceSettings: Sendable {
         self.logLevel = logLevel
     }
 }
+
+/// What start-up needs of any executable's config.
+public protocol ProcessConfig: Sendable {
+    var settings: ServiceSettings { get }
+    /// Values substituted from the environment, which logs must redact.
+    var secrets: [String] { get }
+}
+
+extension ProcessConfig {
+    public var secrets: [String] { [] }
+}
+
+extension FetcherConfig: ProcessConfig {}
+extension MergerConfig: ProcessConfig {}
+extension APIConfig: ProcessConfig {}

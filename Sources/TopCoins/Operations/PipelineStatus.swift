@@ -63,17 +63,6 @@ public struct PipelineStatus: Sendable {
         let components = try await redis.send(["SMEMBERS", RedisArgument(index)]).array?.compactMap(\.string).sorted() ?? []
         guard !components.isEmpty else { return [:] }
         let replies = try await redis.pipeline(components.map { ["HGETALL", RedisArgument(key($0))] })
-        var result: [String: [String: String]] = [:]
-        for (component, reply) in zip(components, replies) {
-            var fields: [String: String] = [:]
-            let flat = reply.array ?? []
-            var index = 0
-            while index + 1 < flat.count {
-                fields[flat[index].string ?? ""] = flat[index + 1].string ?? ""
-                index += 2
-            }
-            result[component] = fields
-        }
-        return result
+        return Dictionary(uniqueKeysWithValues: zip(components, replies.map(\.fieldMap)))
     }
 }

@@ -29,6 +29,18 @@ public enum RedisValue: Sendable, Equatable {
         if case .array(let elements) = self { return elements }
         return nil
     }
+
+    /// A flat `[field, value, field, value, ...]` reply (`HGETALL`) as a dictionary.
+    public var fieldMap: [String: String] {
+        let flat = array ?? []
+        var result: [String: String] = [:]
+        var index = 0
+        while index + 1 < flat.count {
+            result[flat[index].string ?? ""] = flat[index + 1].string ?? ""
+            index += 2
+        }
+        return result
+    }
 }
 
 /// An argument of a Redis command: text or raw bytes, sent binary-safe.

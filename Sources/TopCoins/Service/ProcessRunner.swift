@@ -13,7 +13,7 @@ public enum ProcessRunner {
     /// peer that closes a socket (Redis restarting) must be an error to handle, not death.
     /// SIGTERM and SIGINT that arrive before the service group handles them are remembered
     /// here, so a stop request during start-up still ends in a graceful exit 0.
-    public static func bootstrap(executable: String) -> Logger {
+    static func bootstrap(executable: String) -> Logger {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGTERM, rememberTermination)
         signal(SIGINT, rememberTermination)
@@ -28,6 +28,18 @@ public enum ProcessRunner {
         } catch {
             Exit.config(error, executable: executable)
         }
+    }
+
+    /// The start-up every executable shares: logging and signals, the config (exit 2 on a
+    /// mistake), its secrets registered for redaction, and the log level it sets.
+    public static func start<Config: ProcessConfig>(
+        executable: String, configPath: String, _ read: (ConfigObject) throws(ConfigError) -> Config
+    ) -> (Logger, Config) {
+        var logger = bootstrap(executable: executable)
+        let config = loadConfig(configPath, executable: executable, read)
+        KeyValueLogHandler.secrets.withLock { $0 += config.secrets + [config.settings.redis.password].compactMap { $0 } }
+        logger.logLevel = config.settings.logLevel
+        return (logger, config)
     }
 
     /// Runs `services` until SIGTERM or SIGINT, then lets them finish.
@@ -64,10 +76,9 @@ private func rememberTermination(_ signal: Int32) {
 public enum FetcherProgram {
     public static func main(executable: String) async -> Never {
         let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsOnce: true)
-        var logger = ProcessRunner.bootstrap(executable: executable)
-        let config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try FetcherConfig(reading: object) }
-        KeyValueLogHandler.secrets.withLock { $0 += config.secrets + [config.settings.redis.password].compactMap { $0 } }
-        logger.logLevel = config.settings.logLevel
+        let (logger, config) = ProcessRunner.start(executable: executable, configPath: options.configPath) { (object) throws(ConfigError) in
+            try FetcherConfig(reading: object)
+        }
         let http = HTTPClient(threads: 1)
         let redis = RedisClient(endpoint: config.settings.redis)
         let fetcher = Fetcher(config: config, http: http, redis: redis, logger: logger)
@@ -89,10 +100,9 @@ public enum MergerProgram {
     public static func main() async -> Never {
         let executable = "merger"
         let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()))
-        var logger = ProcessRunner.bootstrap(executable: executable)
-        let config = ProcessRunner.loadConfig(options.configPath, executable: executable) { (object) throws(ConfigError) in try MergerConfig(reading: object) }
-        KeyValueLogHandler.secrets.withLock { $0 += [config.settings.redis.password].compactMap { $0 } }
-        logger.logLevel = config.settings.logLevel
+        let (logger, config) = ProcessRunner.start(executable: executable, configPath: options.configPath) { (object) throws(ConfigError) in
+            try MergerConfig(reading: object)
+        }
         let service = MergerService(config: config, logger: logger)
         await ProcessRunner.run([service], logger: logger)
         await service.shutdown()

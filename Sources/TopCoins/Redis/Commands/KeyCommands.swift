@@ -23,14 +23,7 @@ extension RedisClient {
 
     /// `HGETALL key` as name-value pairs.
     public func hgetall(_ key: String) async throws(RedisError) -> [String: String] {
-        let flat = try await send(["HGETALL", RedisArgument(key)]).array ?? []
-        var result: [String: String] = [:]
-        var index = 0
-        while index + 1 < flat.count {
-            result[flat[index].string ?? ""] = flat[index + 1].string ?? ""
-            index += 2
-        }
-        return result
+        try await send(["HGETALL", RedisArgument(key)]).fieldMap
     }
 
     /// `EVAL script numkeys key... arg...`.
