@@ -422,17 +422,9 @@ struct FaultMatrixTests {
     func noSecretInAnyLog() async throws {
         try await TestBed.with { bed in
             let password = "pw-\(UUID().uuidString.lowercased())"
-            let server = try await RedisServer.start(password: password, tcpPort: try RedisServer.freeTCPPort())
-            let client = server.client()
-            do {
+            try await RedisServer.with(password: password, tcpPort: try RedisServer.freeTCPPort()) { server, client in
                 try await Self.secretsScenario(bed, server: server, client: client, password: password)
-            } catch {
-                await client.shutdown()
-                await server.stop()
-                throw error
             }
-            await client.shutdown()
-            await server.stop()
         }
     }
 

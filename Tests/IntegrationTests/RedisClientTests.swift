@@ -5,19 +5,8 @@ import Testing
 /// The library's RedisClient against a real redis-server on a unix socket.
 @Suite("RedisClient against a real redis-server", .timeLimit(.minutes(2)))
 struct RedisClientTests {
-    /// Runs `body` with a fresh server and a client of it; both are always stopped.
     func withRedis(password: String? = nil, tcpPort: Int? = nil, _ body: (RedisServer, RedisClient) async throws -> Void) async throws {
-        let server = try await RedisServer.start(password: password, tcpPort: tcpPort)
-        let client = server.client()
-        do {
-            try await body(server, client)
-        } catch {
-            await client.shutdown()
-            await server.stop()
-            throw error
-        }
-        await client.shutdown()
-        await server.stop()
+        try await RedisServer.with(password: password, tcpPort: tcpPort, body)
     }
 
     /// The database number a client's connection is on, from `CLIENT INFO`.

@@ -80,6 +80,21 @@ final class RedisServer: @unchecked Sendable {
         try await launch()
     }
 
+    /// Runs `body` with a fresh server and a client of it; both are always stopped.
+    static func with(password: String? = nil, tcpPort: Int? = nil, _ body: (RedisServer, RedisClient) async throws -> Void) async throws {
+        let server = try await start(password: password, tcpPort: tcpPort)
+        let client = server.client()
+        do {
+            try await body(server, client)
+        } catch {
+            await client.shutdown()
+            await server.stop()
+            throw error
+        }
+        await client.shutdown()
+        await server.stop()
+    }
+
     /// A client for this server (shut it down with `await client.shutdown()`).
     func client(database: Int = 0, timeoutSeconds: Double = 5) -> RedisClient {
         RedisClient(endpoint: RedisEndpoint(address: .unix(path: socketPath), password: password, database: database), timeoutSeconds: timeoutSeconds)
