@@ -141,7 +141,7 @@ func merge(_ redisURL: String, prices: Int, ranks: Int, runs: Int) async throws 
         let merged = MergeRule.merge(
             prices: .init(entryID: priceEntry.id, snapshot: try FetchedSnapshot(entry: priceEntry)),
             ranks: .init(entryID: rankEntry.id, snapshot: try FetchedSnapshot(entry: rankEntry)))
-        let outcome = try await store.write(merged, registry: &registry, announceOn: "bench:merged", lease: lease)
+        let outcome = try await store.write(merged, registry: &registry, announceOn: "bench:merged", lease: lease, latestLimit: .latestRepresentable)
         times.append(wallMilliseconds() - start)
         guard outcome == .written else { fail("merge write: \(outcome)") }
         rows = merged.rows.count
@@ -171,7 +171,7 @@ func history(_ redisURL: String, coins: Int, snapshots: Int) async throws {
         let merged = MergeRule.merge(
             prices: .init(entryID: "\(index)-0", snapshot: FetchedSnapshot(source: "coinmarketcap", fetchedAt: time, records: Synthetic.prices(coins * 3, step: index), skipped: [:])),
             ranks: .init(entryID: "\(index)-1", snapshot: FetchedSnapshot(source: "cryptocompare", fetchedAt: time, records: ranks, skipped: [:])))
-        guard try await store.write(merged, registry: &registry, announceOn: "topcoins:merged", lease: lease) == .written else { fail("history write") }
+        guard try await store.write(merged, registry: &registry, announceOn: "topcoins:merged", lease: lease, latestLimit: .latestRepresentable) == .written else { fail("history write") }
         bodyBytes += try await store.body(at: time)?.count ?? 0
     }
     try await redis.send(["DEL", RedisArgument(store.keys.mergerLease)])

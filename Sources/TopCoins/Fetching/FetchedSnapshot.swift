@@ -53,7 +53,10 @@ public struct FetchedSnapshot: Sendable, Equatable {
     public init(entry: StreamEntry) throws(InvalidMessage) {
         func fail(_ reason: String) -> InvalidMessage { InvalidMessage(entryID: entry.id, reason: reason) }
         guard let source = entry.text("source") else { throw fail("no source") }
-        guard let fetchedAt = entry.text("fetched_at").flatMap({ Int64($0) }) else { throw fail("no fetched_at") }
+        guard let fetchedAtText = entry.text("fetched_at") else { throw fail("no fetched_at") }
+        guard let fetchedAt = Timestamp(plausibleText: fetchedAtText) else {
+            throw fail("fetched_at \(fetchedAtText.prefix(40)) is not unix milliseconds from 2009-01-03 to 9999-12-31")
+        }
         guard let recordsBytes = entry.field("records") else { throw fail("no records") }
         guard case .array(let elements)? = try? JSONParser.parse(recordsBytes) else { throw fail("records is not a JSON array") }
         var records: [JSONObject] = []
@@ -68,6 +71,6 @@ public struct FetchedSnapshot: Sendable, Equatable {
                 if case .number(let literal) = count { skipped[reason] = Int(literal) }
             }
         }
-        self.init(source: source, fetchedAt: Timestamp(milliseconds: fetchedAt), records: records, skipped: skipped)
+        self.init(source: source, fetchedAt: fetchedAt, records: records, skipped: skipped)
     }
 }

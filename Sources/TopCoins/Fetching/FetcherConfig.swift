@@ -43,15 +43,21 @@ public struct FetcherConfig: Sendable {
     public let secrets: [String]
 
     public static let defaultRetry = RetryPolicy(attempts: 4, initialDelaySeconds: 1, maxDelaySeconds: 30)
+    /// Streams hand over the newest snapshot, not history: a few dozen entries (a 5,000-coin
+    /// price message is about 0.6 MB in Redis).
+    public static let defaultStreamLength = 32
 
-    public init(reading config: ConfigObject) throws(ConfigError) {
+    /// Reads a fetcher config; `required` names the fields a consumer of its stream reads
+    /// (the merger's schema for the price and rank fetchers), which the config must publish
+    /// with that type, and not nullable where the consumer needs a value.
+    public init(reading config: ConfigObject, requiring required: [MergeRule.RequiredField] = []) throws(ConfigError) {
         source = try config.requiredString("source")
         guard !source.isEmpty else { throw config.error("source", "must not be empty") }
 
         let stream = try config.requiredObject("stream")
         self.stream = Stream(
             key: try stream.requiredString("key"),
-            maxLength: try stream.integer("max_length", in: 1...10_000_000) ?? 1440
+            maxLength: try stream.integer("max_length", in: 1...10_000_000) ?? FetcherConfig.defaultStreamLength
         )
         guard !self.stream.key.isEmpty else { throw stream.error("key", "must not be empty") }
         try stream.rejectUnknownKeys()
@@ -131,6 +137,17 @@ public struct FetcherConfig: Sendable {
             try field.rejectUnknownKeys()
         }
         guard !specs.isEmpty else { throw config.error("fields", "must name at least one field") }
+        for field in required {
+            guard let spec = specs.first(where: { $0.name == field.name }) else {
+                throw config.error("fields", "must publish \(field.name) (\(field.kind.rawValue)): the merger reads it")
+            }
+            guard spec.kind == field.kind else {
+                throw fields.error(field.name, "must be of type \(field.kind.rawValue) (the merger reads it so), found \(spec.kind.rawValue)")
+            }
+            if spec.nullable, !field.nullable {
+                throw fields.error(field.name, "must not be nullable: the merger needs a value in every record")
+            }
+        }
         self.fields = specs
 
         self.settings = try ServiceSettings(reading: config)

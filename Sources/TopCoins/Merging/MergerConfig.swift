@@ -13,6 +13,10 @@ public struct MergerConfig: Sendable {
     public let windowSeconds: Int
     /// How long the writing merger's lease lasts unrenewed: a standby takes over within it.
     public let leaseSeconds: Int
+    /// How far ahead of this host's clock a fetch time may be and still be merged: a fetcher
+    /// host whose clock stepped ahead must not freeze the pipeline with a "newest" snapshot
+    /// from the future.
+    public let maxClockSkewSeconds: Int
     public let retention: RetentionPolicy
     public let settings: ServiceSettings
 
@@ -26,6 +30,7 @@ public struct MergerConfig: Sendable {
         consumer = try config.string("consumer") ?? MergerConfig.hostName
         windowSeconds = try config.integer("window_seconds", in: 1...86_400) ?? 60
         leaseSeconds = try config.integer("lease_seconds", in: 1...300) ?? 10
+        maxClockSkewSeconds = try config.integer("max_clock_skew_seconds", in: 0...3600) ?? 10
 
         if let tiers = try config.array("retention") {
             var parsed: [RetentionPolicy.Tier] = []

@@ -44,6 +44,8 @@ public final class MergerService: Service, Sendable {
         var lastWritten: (prices: String, ranks: String)?
         var lastRenewal = ContinuousClock.now
         var holdsLease = true
+        /// Sources whose last entry was refused for a fetch time ahead of this clock.
+        var skewedSources: Set<String> = []
     }
 
     public func run() async throws {
@@ -59,7 +61,11 @@ public final class MergerService: Service, Sendable {
                     try await self.follow(&state)
                 } catch let error as RedisError {
                     if Task.isCancelled { break }
-                    self.logger.error("merger lost Redis, starting over", metadata: ["error": "\(error)", "retry_in_s": "\(String(format3: backoff))"])
+                    // Out of memory refuses writes but is no outage: nothing is acknowledged
+                    // before its write, so starting over loses nothing either way.
+                    let message = error.isOutOfMemory ? "Redis is out of memory, starting over" : "merger lost Redis, starting over"
+                    self.logger.error(
+                        "\(message)", metadata: ["reason": "\(error.reason)", "error": "\(error)", "retry_in_s": "\(String(format3: backoff))"])
                     try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
                     backoff = min(backoff * 2, 5)
                 } catch {
@@ -102,8 +108,8 @@ public final class MergerService: Service, Sendable {
             try await reader.xgroupCreate(stream, group: config.group, startingAt: "0")
         }
         try await store.refresh(&state.registry)
-        state.prices = try await newest(in: config.pricesStream)
-        state.ranks = try await newest(in: config.ranksStream)
+        state.prices = try await newest(in: config.pricesStream, &state)
+        state.ranks = try await newest(in: config.ranksStream, &state)
         let pending = try await reader.xreadgroup(
             group: config.group, consumer: config.consumer, count: 1000, blockMilliseconds: nil,
             streams: [(config.pricesStream, "0"), (config.ranksStream, "0")])
@@ -131,7 +137,7 @@ public final class MergerService: Service, Sendable {
             var delivered = streams.map { ($0.key, $0.entries.map(\.id)) }
             for stream in streams {
                 for entry in stream.entries {
-                    guard let side = side(from: entry, stream: stream.key) else { continue }
+                    guard let side = try await accept(entry, stream: stream.key, &state) else { continue }
                     if stream.key == config.pricesStream {
                         if state.prices.map({ StreamID.isNewer(entry.id, than: $0.entryID) }) ?? true { state.prices = side }
                     } else if state.ranks.map({ StreamID.isNewer(entry.id, than: $0.entryID) }) ?? true {
@@ -148,18 +154,47 @@ public final class MergerService: Service, Sendable {
         }
     }
 
-    func newest(in stream: String) async throws(RedisError) -> MergeRule.Side? {
-        guard let entry = try await reader.xrevrange(stream, count: 1).first else { return nil }
-        return side(from: entry, stream: stream)
+    /// How many entries back from a stream's end `newest` looks for one it can merge.
+    static let newestSearchDepth = 8
+
+    /// The newest entry of `stream` that can be merged, looking past unreadable or future ones.
+    func newest(in stream: String, _ state: inout State) async throws(RedisError) -> MergeRule.Side? {
+        var end = "+"
+        for _ in 0..<MergerService.newestSearchDepth {
+            guard let entry = try await reader.xrevrange(stream, from: end, count: 1).first else { return nil }
+            if let side = try await accept(entry, stream: stream, &state) { return side }
+            end = "(" + entry.id
+        }
+        return nil
     }
 
-    func side(from entry: StreamEntry, stream: String) -> MergeRule.Side? {
+    /// The entry as a merge side, or nil (logged and counted) when it does not decode or was
+    /// fetched more than `max_clock_skew_seconds` ahead of this host's clock.
+    func accept(_ entry: StreamEntry, stream: String, _ state: inout State) async throws(RedisError) -> MergeRule.Side? {
+        let snapshot: FetchedSnapshot
         do {
-            return MergeRule.Side(entryID: entry.id, snapshot: try FetchedSnapshot(entry: entry))
+            snapshot = try FetchedSnapshot(entry: entry)
         } catch {
-            logger.error("unreadable stream entry skipped", metadata: ["stream": "\(stream)", "error": "\(error)"])
+            logger.error("unreadable stream entry skipped", metadata: ["stream": "\(stream)", "reason": "invalid_entry", "error": "\(error)"])
+            try await status.recordFailure(at: .now, reason: "invalid_entry", message: "\(error)")
             return nil
         }
+        let now = Timestamp.now
+        let aheadMilliseconds = snapshot.fetchedAt.milliseconds - now.milliseconds
+        if aheadMilliseconds > Int64(config.maxClockSkewSeconds) * 1000 {
+            let message = "\(snapshot.source) entry \(entry.id) was fetched at \(snapshot.fetchedAt), \(aheadMilliseconds / 1000) s ahead of this clock"
+            logger.warning(
+                "stream entry from the future skipped",
+                metadata: [
+                    "stream": "\(stream)", "reason": "future_fetch", "source": "\(snapshot.source)", "entry": "\(entry.id)",
+                    "fetched_at": "\(snapshot.fetchedAt)", "ahead_s": "\(aheadMilliseconds / 1000)", "max_clock_skew_s": "\(config.maxClockSkewSeconds)",
+                ])
+            try await status.recordClockSkew(of: snapshot.source, at: now, message: message)
+            state.skewedSources.insert(snapshot.source)
+            return nil
+        }
+        if state.skewedSources.remove(snapshot.source) != nil { try await status.clearClockSkew(of: snapshot.source) }
+        return MergeRule.Side(entryID: entry.id, snapshot: snapshot)
     }
 
     /// Entries a dead consumer read but never acknowledged; the newest-entry state already
@@ -192,11 +227,24 @@ public final class MergerService: Service, Sendable {
         }
         let started = ContinuousClock.now
         let merged = MergeRule.merge(prices: prices, ranks: ranks)
-        var outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream, lease: lease)
+        guard !merged.rows.isEmpty else {
+            // An empty top list is no snapshot: the latest one stays in service.
+            let leftOut = merged.leftOut.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            logger.warning(
+                "merge yielded no rows, nothing written",
+                metadata: ["reason": "empty_merge", "prices_entry": "\(prices.entryID)", "ranks_entry": "\(ranks.entryID)", "left_out": "\(leftOut)"])
+            try await status.recordFailure(at: .now, reason: "empty_merge", message: "the pair \(prices.entryID) / \(ranks.entryID) merged to no rows (\(leftOut))")
+            state.lastWritten = (prices.entryID, ranks.entryID)
+            return
+        }
+        // A latest snapshot further ahead than the skew allows (written before skew was
+        // checked) does not block newer merges.
+        let latestLimit = Timestamp.now.adding(milliseconds: Int64(config.maxClockSkewSeconds) * 1000)
+        var outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream, lease: lease, latestLimit: latestLimit)
         if outcome == .registryChanged {
             state.registry = AssetRegistry()
             try await store.refresh(&state.registry)
-            outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream, lease: lease)
+            outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream, lease: lease, latestLimit: latestLimit)
         }
         if outcome == .notLeaseHolder {
             state.holdsLease = false
@@ -213,7 +261,8 @@ public final class MergerService: Service, Sendable {
         logger.info("merged snapshot", metadata: metadata)
         if outcome == .written {
             try await status.recordSuccess(at: .now, duration: started.duration(to: .now), figures: figures)
-            try await applyRetention(now: merged.timestamp)
+            // From the wall clock: a snapshot's own time comes from a fetcher's clock.
+            try await applyRetention(now: .now)
         }
     }
 
@@ -227,7 +276,7 @@ public final class MergerService: Service, Sendable {
     func applyRetention(now: Timestamp) async throws(RedisError) {
         let keys = store.keys
         let marks = try await writer.hgetall(keys.retention).reduce(into: [Int: Int64]()) { result, pair in
-            if let tier = Int(pair.key), let mark = Int64(pair.value) { result[tier] = mark }
+            if let tier = Int(pair.key), let mark = Timestamp(plausibleText: pair.value) { result[tier] = mark.milliseconds }
         }
         for step in config.retention.steps(now: now, marks: marks) {
             let timestamps = try await writer.zrangeByScore(

@@ -14,6 +14,26 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self.milliseconds = milliseconds
     }
 
+    /// The first instant a crypto market datum can carry: 2009-01-03, Bitcoin's genesis block.
+    public static let earliestPlausible = Timestamp(milliseconds: 1_230_940_800_000)
+    /// The last instant ISO-8601's four-digit years can show: 9999-12-31T23:59:59.999Z.
+    public static let latestRepresentable = Timestamp(milliseconds: 253_402_300_799_999)
+
+    /// A time read from outside (a stream entry, Redis, a stored snapshot): nil unless it lies
+    /// between `earliestPlausible` and `latestRepresentable`, so arithmetic on it cannot
+    /// overflow and it always renders. How far ahead of the clock it may be is the caller's
+    /// rule (`ClockSkew`).
+    public init?(plausible milliseconds: Int64) {
+        guard milliseconds >= Timestamp.earliestPlausible.milliseconds, milliseconds <= Timestamp.latestRepresentable.milliseconds else { return nil }
+        self.milliseconds = milliseconds
+    }
+
+    /// Unix milliseconds as decimal text (a Redis field or score), checked as `init(plausible:)`.
+    public init?(plausibleText text: some StringProtocol) {
+        guard let milliseconds = Int64(text) else { return nil }
+        self.init(plausible: milliseconds)
+    }
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
     /// The current wall-clock time.
@@ -23,8 +43,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return Timestamp(milliseconds: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
     }
 
+    /// Saturates at the ends of Int64 rather than trapping.
     public func adding(milliseconds delta: Int64) -> Timestamp {
-        Timestamp(milliseconds: milliseconds + delta)
+        let (sum, overflow) = milliseconds.addingReportingOverflow(delta)
+        return Timestamp(milliseconds: overflow ? (delta > 0 ? .max : .min) : sum)
+    }
+
+    /// Milliseconds from `other` to this instant, saturating rather than trapping.
+    public func milliseconds(since other: Timestamp) -> Int64 {
+        let (difference, overflow) = milliseconds.subtractingReportingOverflow(other.milliseconds)
+        return overflow ? (other.milliseconds < 0 ? .max : .min) : difference
     }
 
     public var seconds: Double { Double(milliseconds) / 1000 }
@@ -170,9 +198,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 }
 
 extension Int64 {
-    /// Floor division with a non-negative remainder, for dates before 1970.
+    /// Floor division with a non-negative remainder (for dates before 1970), defined for every
+    /// value including `Int64.min`: a positive `divisor` never overflows here.
     func floorDividedWithRemainder(by divisor: Int64) -> (Int64, Int64) {
-        let remainder = ((self % divisor) + divisor) % divisor
-        return ((self - remainder) / divisor, remainder)
+        let quotient = self / divisor
+        let remainder = self % divisor
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 }

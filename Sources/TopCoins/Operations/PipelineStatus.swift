@@ -39,8 +39,26 @@ public struct PipelineStatus: Sendable {
 
     /// Records a failed step and its reason.
     public func recordFailure(at time: Timestamp, reason: String, message: String) async throws(RedisError) {
+        _ = try await redis.transaction(failureCommands(at: time, reason: reason, message: message))
+    }
+
+    /// The field naming a source whose fetch times are ahead of this component's clock.
+    public static let clockSkewPrefix = "clock_skew."
+
+    /// Records an entry of `source` refused for a fetch time in the future (`future_fetch`),
+    /// and marks the source (`clock_skew.<source>`) until `clearClockSkew` says it is sane again.
+    public func recordClockSkew(of source: String, at time: Timestamp, message: String) async throws(RedisError) {
+        let mark: [RedisArgument] = ["HSET", RedisArgument(PipelineStatus.key(component)), RedisArgument(PipelineStatus.clockSkewPrefix + source), RedisArgument(time.milliseconds)]
+        _ = try await redis.transaction(failureCommands(at: time, reason: "future_fetch", message: message) + [mark])
+    }
+
+    public func clearClockSkew(of source: String) async throws(RedisError) {
+        try await redis.send(["HDEL", RedisArgument(PipelineStatus.key(component)), RedisArgument(PipelineStatus.clockSkewPrefix + source)])
+    }
+
+    private func failureCommands(at time: Timestamp, reason: String, message: String) -> [[RedisArgument]] {
         let key = PipelineStatus.key(component)
-        _ = try await redis.transaction([
+        return [
             ["SADD", RedisArgument(PipelineStatus.index), RedisArgument(component)],
             [
                 "HSET", RedisArgument(key), "last_attempt_at", RedisArgument(time.milliseconds), "last_error_at", RedisArgument(time.milliseconds),
@@ -48,7 +66,7 @@ public struct PipelineStatus: Sendable {
             ],
             ["HINCRBY", RedisArgument(key), "cycles_failed", "1"],
             ["HINCRBY", RedisArgument(key), RedisArgument("failed.\(reason)"), "1"],
-        ])
+        ]
     }
 
     /// Per-step figures (`skipped.*`, `left_out.*`) of an earlier step that this one lacks:

@@ -72,6 +72,12 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Redis refused a write for `maxmemory` (`OOM command not allowed ...`).
+    public var isOutOfMemory: Bool { serverCode == "OOM" }
+
+    /// A stable name for logs and status: `redis_oom` for out of memory, else `redis`.
+    public var reason: String { isOutOfMemory ? "redis_oom" : "redis" }
+
     /// The error code at the start of a server error (`NOGROUP`, `BUSYGROUP`, `NOSCRIPT`).
     public var serverCode: String? {
         guard case .server(let message) = self else { return nil }

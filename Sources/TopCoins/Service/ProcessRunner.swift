@@ -74,10 +74,13 @@ private func rememberTermination(_ signal: Int32) {
 
 /// The `price-fetcher` and `rank-fetcher` programs: the same code, different configs.
 public enum FetcherProgram {
+    /// The merger's schema for the streams these fetchers feed.
+    static let requiredFields = ["price-fetcher": MergeRule.priceFields, "rank-fetcher": MergeRule.rankFields]
+
     public static func main(executable: String) async -> Never {
         let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsOnce: true)
         let (logger, config) = ProcessRunner.start(executable: executable, configPath: options.configPath) { (object) throws(ConfigError) in
-            try FetcherConfig(reading: object)
+            try FetcherConfig(reading: object, requiring: FetcherProgram.requiredFields[executable] ?? [])
         }
         let http = HTTPClient(threads: 1)
         let redis = RedisClient(endpoint: config.settings.redis)

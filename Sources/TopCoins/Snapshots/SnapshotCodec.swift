@@ -70,10 +70,15 @@ public enum SnapshotCodec {
         var reader = ByteReader(bytes)
         reader.position = magic.count
         do {
-            let timestamp = Timestamp(milliseconds: try reader.signed())
+            func plausibleTime() throws -> Timestamp {
+                let milliseconds = try reader.signed()
+                guard let timestamp = Timestamp(plausible: milliseconds) else { throw DecodeError.corrupt("implausible timestamp \(milliseconds)") }
+                return timestamp
+            }
+            let timestamp = try plausibleTime()
             var sources: [MergedSnapshot.Source] = []
             for _ in 0..<2 {
-                sources.append(.init(name: try reader.string(), fetchedAt: Timestamp(milliseconds: try reader.signed()), entryID: try reader.string()))
+                sources.append(.init(name: try reader.string(), fetchedAt: try plausibleTime(), entryID: try reader.string()))
             }
             var leftOut: [String: Int] = [:]
             for _ in 0..<(try reader.int()) {
@@ -89,7 +94,9 @@ public enum SnapshotCodec {
             for index in 0..<min(count, rowLimit) {
                 let assetIndex = try reader.int()
                 guard assetIndex < assets.count else { throw DecodeError.unknownAsset(index: assetIndex) }
-                sourceRank += Int(try reader.signed())
+                let (nextRank, overflow) = sourceRank.addingReportingOverflow(Int(try reader.signed()))
+                guard !overflow, nextRank > 0 else { throw DecodeError.corrupt("invalid source_rank in row \(index + 1)") }
+                sourceRank = nextRank
                 let scale = try reader.byte()
                 let price = scale == textPrice ? DecimalNumber(try reader.string()) : DecimalNumber(mantissa: try reader.signed(), scale: scale)
                 guard let price else { throw DecodeError.corrupt("invalid price in row \(index + 1)") }

@@ -10,8 +10,8 @@ public struct SnapshotStore: Sendable {
 
     public enum WriteOutcome: Sendable, Equatable {
         case written
-        /// A snapshot at this timestamp or a later one is already there: merging the same pair
-        /// again (after a restart) changes nothing.
+        /// History holds this timestamp, or the latest snapshot is later (and not from the
+        /// future): merging the same pair again (after a restart) changes nothing.
         case alreadyWritten
         /// The registry in Redis is not the length this writer expected (another writer).
         case registryChanged
@@ -21,13 +21,17 @@ public struct SnapshotStore: Sendable {
 
     /// Snapshot body, history entry, latest pointer, new registry entries and the
     /// announcement on the merged stream, all or nothing. Only the lease holder writes (the
-    /// lease fences a merger that lost it), and nothing is written when `latest` is not older.
+    /// lease fences a merger that lost it). Nothing is written when history holds the
+    /// timestamp, or when `latest` is newer, unless `latest` lies past ARGV[5] (a snapshot
+    /// from a clock that was ahead, which must not freeze the pipeline). A `latest` that is not
+    /// a number counts as none.
     static let writeScript = """
         if redis.call('GET', KEYS[6]) ~= ARGV[4] then return -2 end
-        local latest = tonumber(redis.call('GET', KEYS[3]) or '-1')
-        if latest >= tonumber(ARGV[1]) then return 0 end
+        if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+        local latest = tonumber(redis.call('GET', KEYS[3]) or '') or -1
+        if latest >= tonumber(ARGV[1]) and latest <= tonumber(ARGV[5]) then return 0 end
         if redis.call('LLEN', KEYS[4]) ~= tonumber(ARGV[3]) then return -1 end
-        for i = 5, #ARGV do redis.call('RPUSH', KEYS[4], ARGV[i]) end
+        for i = 6, #ARGV do redis.call('RPUSH', KEYS[4], ARGV[i]) end
         redis.call('SET', KEYS[1], ARGV[2])
         redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
         redis.call('SET', KEYS[3], ARGV[1])
@@ -36,9 +40,10 @@ public struct SnapshotStore: Sendable {
         """
 
     /// Writes `snapshot` as the holder of `lease`, registering its assets in `registry`
-    /// (which must mirror Redis).
+    /// (which must mirror Redis). A latest snapshot later than `latestLimit` does not count
+    /// as newer.
     public func write(
-        _ snapshot: MergedSnapshot, registry: inout AssetRegistry, announceOn mergedStream: String, lease: MergerLease
+        _ snapshot: MergedSnapshot, registry: inout AssetRegistry, announceOn mergedStream: String, lease: MergerLease, latestLimit: Timestamp
     ) async throws(RedisError) -> WriteOutcome {
         let knownCount = registry.count
         let (indexes, added) = registry.indexes(for: snapshot.rows.map { .init(cmcId: $0.cmcId, symbol: $0.symbol, name: $0.name) })
@@ -48,8 +53,10 @@ public struct SnapshotStore: Sendable {
             result = try await redis.eval(
                 SnapshotStore.writeScript,
                 keys: [keys.snapshot(snapshot.timestamp), keys.history, keys.latest, keys.assets, mergedStream, keys.mergerLease],
-                arguments: [RedisArgument(snapshot.timestamp.milliseconds), RedisArgument(body), RedisArgument(knownCount), RedisArgument(lease.token)]
-                    + added.map { RedisArgument($0) }
+                arguments: [
+                    RedisArgument(snapshot.timestamp.milliseconds), RedisArgument(body), RedisArgument(knownCount), RedisArgument(lease.token),
+                    RedisArgument(latestLimit.milliseconds),
+                ] + added.map { RedisArgument($0) }
             )
         } catch {
             registry.truncate(to: knownCount)
@@ -81,29 +88,34 @@ public struct SnapshotStore: Sendable {
         try await redis.get(keys.snapshot(timestamp))
     }
 
+    // Reads below take only plausible times (`Timestamp(plausible:)`): whatever else a
+    // key holds is skipped, never rendered or computed with.
+
     /// The newest snapshot's timestamp, or nil when there is none yet.
     public func latestTimestamp() async throws(RedisError) -> Timestamp? {
-        try await redis.get(keys.latest).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }.map(Timestamp.init(milliseconds:))
+        try await redis.get(keys.latest).flatMap { Timestamp(plausibleText: String(decoding: $0, as: UTF8.self)) }
     }
 
     /// The timestamp of the snapshot current at `instant`: the newest at or before it.
     public func timestamp(currentAt instant: Timestamp) async throws(RedisError) -> Timestamp? {
-        try await redis.zrevrangeByScore(keys.history, maximum: String(instant.milliseconds), minimum: "-inf", limit: 1).first
-            .map { Timestamp(milliseconds: $0.score) }
+        try await redis.zrevrangeByScore(
+            keys.history, maximum: String(instant.milliseconds), minimum: String(Timestamp.earliestPlausible.milliseconds), limit: 1
+        ).first.flatMap { Timestamp(plausible: $0.score) }
     }
 
     /// Every timestamp history holds, ascending.
     public func allTimestamps() async throws(RedisError) -> [Int64] {
-        try await redis.zrangeByScore(keys.history, minimum: "-inf", maximum: "+inf").map(\.score)
+        try await redis.zrangeByScore(
+            keys.history, minimum: String(Timestamp.earliestPlausible.milliseconds), maximum: String(Timestamp.latestRepresentable.milliseconds)
+        ).map(\.score)
     }
 
     /// The earliest and latest timestamps history holds.
     public func bounds() async throws(RedisError) -> (earliest: Timestamp, latest: Timestamp)? {
-        let replies = try await redis.pipeline([
-            ["ZRANGE", RedisArgument(keys.history), "0", "0", "WITHSCORES"],
-            ["ZRANGE", RedisArgument(keys.history), "-1", "-1", "WITHSCORES"],
-        ])
-        guard let first = RedisClient.scoredMembers(replies[0]).first, let last = RedisClient.scoredMembers(replies[1]).first else { return nil }
-        return (Timestamp(milliseconds: first.score), Timestamp(milliseconds: last.score))
+        let (low, high) = (String(Timestamp.earliestPlausible.milliseconds), String(Timestamp.latestRepresentable.milliseconds))
+        guard let first = try await redis.zrangeByScore(keys.history, minimum: low, maximum: high, limit: 1).first.flatMap({ Timestamp(plausible: $0.score) }),
+            let last = try await redis.zrevrangeByScore(keys.history, maximum: high, minimum: low, limit: 1).first.flatMap({ Timestamp(plausible: $0.score) })
+        else { return nil }
+        return (first, last)
     }
 }
