@@ -10,6 +10,8 @@ public struct APIConfig: Sendable {
     public let staleAfterSeconds: Int
     /// How often a new snapshot is expected; `Cache-Control` lasts until the next is due.
     public let snapshotIntervalSeconds: Int
+    /// A snapshot further ahead of this host's clock is not served as the latest (as the merger's).
+    public let maxClockSkewSeconds: Int
     public let mergedStream: String
     /// The OpenAPI document served at `/openapi.yaml`, loaded at start-up.
     public let openAPIDocument: [UInt8]
@@ -26,6 +28,7 @@ public struct APIConfig: Sendable {
         historyToleranceSeconds = try config.integer("history_tolerance_seconds", in: 0...31_536_000) ?? 600
         staleAfterSeconds = try config.integer("stale_after_seconds", in: 1...31_536_000) ?? 180
         snapshotIntervalSeconds = try config.integer("snapshot_interval_seconds", in: 1...86_400) ?? 60
+        maxClockSkewSeconds = try config.integer("max_clock_skew_seconds", in: 0...3600) ?? 10
         mergedStream = try config.string("merged_stream") ?? "topcoins:merged"
         historyCacheSize = try config.integer("history_cache_size", in: 0...100_000) ?? 64
         // Relative paths are relative to the config file, so the repository layout works from any directory.

@@ -12,7 +12,9 @@ public enum HTTPAPIProgram {
         // History reads spread over a few connections, each with its own thread.
         let historyClients = (0..<4).map { _ in RedisClient(endpoint: config.settings.redis) }
         let followerClient = RedisClient(endpoint: config.settings.redis)
-        let library = SnapshotLibrary(stores: historyClients.map { SnapshotStore(redis: $0) }, cacheSize: config.historyCacheSize)
+        let library = SnapshotLibrary(
+            stores: historyClients.map { SnapshotStore(redis: $0) }, cacheSize: config.historyCacheSize, clockSkewSeconds: config.maxClockSkewSeconds,
+            logger: logger)
         let follower = LatestSnapshotFollower(library: library, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
         let app = Application(
             responder: TopCoinsResponder(config: config, library: library, metrics: metrics),

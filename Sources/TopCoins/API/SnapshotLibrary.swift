@@ -1,6 +1,13 @@
+import CoreMetrics
 import Logging
 import ServiceLifecycle
 import Synchronization
+
+/// Why a history read has no answer: Redis is away, or a stored body does not decode.
+public enum HistoryReadError: Error, Sendable {
+    case redis(RedisError)
+    case corrupt(key: String, detail: String)
+}
 
 /// Where the API gets rendered snapshots: the latest one from memory (kept fresh by
 /// `LatestSnapshotFollower`), past ones from Redis through a small cache of rendered copies.
@@ -9,6 +16,11 @@ import Synchronization
 public final class SnapshotLibrary: Sendable {
     let stores: [SnapshotStore]
     let cacheSize: Int
+    /// A snapshot further ahead of this clock than this (written by a fetcher whose clock
+    /// was ahead) is never served as the latest.
+    let clockSkewMilliseconds: Int64
+    let logger: Logger
+    private let corruptSnapshots = CoreMetrics.Counter(label: "topcoins_corrupt_snapshots_total")
     private let nextStore = Atomic<Int>(0)
     private let state = Mutex(State())
 
@@ -23,13 +35,19 @@ public final class SnapshotLibrary: Sendable {
         var pipeline: [String: [String: String]] = [:]
         /// Every snapshot timestamp in history, ascending; nil until first loaded.
         var index: [Int64]?
+        /// Whether Redis refuses writes for lack of memory, as `INFO memory` last said.
+        var redisOutOfMemory = false
+        /// Snapshot keys already logged as corrupt (each is logged and counted once).
+        var corruptKeys: Set<String> = []
     }
 
     /// `stores` read history, one connection each; the first also serves the follower's loads.
-    public init(stores: [SnapshotStore], cacheSize: Int) {
+    public init(stores: [SnapshotStore], cacheSize: Int, clockSkewSeconds: Int, logger: Logger) {
         precondition(!stores.isEmpty)
         self.stores = stores
         self.cacheSize = cacheSize
+        self.clockSkewMilliseconds = Int64(clockSkewSeconds) * 1000
+        self.logger = logger
     }
 
     var store: SnapshotStore { stores[nextStore.wrappingAdd(1, ordering: .relaxed).oldValue % stores.count] }
@@ -37,9 +55,19 @@ public final class SnapshotLibrary: Sendable {
     public var latest: RenderedSnapshot? { state.withLock { $0.latest } }
     public var redisReachable: Bool { state.withLock { $0.redisReachable } }
     public var pipeline: [String: [String: String]] { state.withLock { $0.pipeline } }
+    public var redisOutOfMemory: Bool { state.withLock { $0.redisOutOfMemory } }
 
     func setRedisReachable(_ reachable: Bool) {
         state.withLock { $0.redisReachable = reachable }
+    }
+
+    func setRedisOutOfMemory(_ outOfMemory: Bool) {
+        state.withLock { $0.redisOutOfMemory = outOfMemory }
+    }
+
+    /// Whether `timestamp` lies further ahead of this clock than the skew allows.
+    func isFromTheFuture(_ timestamp: Timestamp, now: Timestamp = .now) -> Bool {
+        timestamp.milliseconds - now.milliseconds > clockSkewMilliseconds
     }
 
     func setPipeline(_ pipeline: [String: [String: String]]) {
@@ -72,38 +100,58 @@ public final class SnapshotLibrary: Sendable {
         return low
     }
 
-    /// Installs `snapshot` as the latest unless a newer one is already held.
+    /// Installs `snapshot` as the latest unless a newer one is already held; a held one from
+    /// the future gives way, and one from the future is never installed.
     func offerLatest(_ snapshot: RenderedSnapshot) {
+        let now = Timestamp.now
+        guard !isFromTheFuture(snapshot.timestamp, now: now) else { return }
         state.withLock { state in
-            if state.latest.map({ $0.timestamp < snapshot.timestamp }) ?? true { state.latest = snapshot }
+            if state.latest.map({ $0.timestamp < snapshot.timestamp || isFromTheFuture($0.timestamp, now: now) }) ?? true { state.latest = snapshot }
         }
     }
 
     /// Reads, decodes (the first `rows` rows) and renders the snapshot at `timestamp`,
     /// refreshing the asset registry when the snapshot names assets it has not seen; nil when
-    /// the snapshot is gone.
-    func load(_ timestamp: Timestamp, rows: Int = .max) async throws(RedisError) -> RenderedSnapshot? {
+    /// the snapshot is gone. A body that does not decode is logged and counted once.
+    func load(_ timestamp: Timestamp, rows: Int = .max) async throws(HistoryReadError) -> RenderedSnapshot? {
         let store = self.store
-        guard let body = try await store.body(at: timestamp) else { return nil }
-        var registry = state.withLock { $0.registry }
-        func render(_ registry: AssetRegistry) throws(SnapshotCodec.DecodeError) -> RenderedSnapshot {
-            let (snapshot, total) = try SnapshotCodec.decode(body, registry: registry, rowLimit: rows)
-            return RenderedSnapshot(snapshot, total: total)
-        }
         do {
-            return try render(registry)
-        } catch .unknownAsset {
-            try await store.refresh(&registry)
-            let refreshed = registry
-            state.withLock { if $0.registry.count < refreshed.count { $0.registry = refreshed } }
+            guard let body = try await store.body(at: timestamp) else { return nil }
+            var registry = state.withLock { $0.registry }
             do {
-                return try render(refreshed)
+                return try SnapshotLibrary.render(body, registry: registry, rows: rows)
+            } catch .unknownAsset {
+                try await store.refresh(&registry)
+                let refreshed = registry
+                state.withLock { if $0.registry.count < refreshed.count { $0.registry = refreshed } }
+                do {
+                    return try SnapshotLibrary.render(body, registry: refreshed, rows: rows)
+                } catch {
+                    throw corrupt(store.keys.snapshot(timestamp), error)
+                }
             } catch {
-                throw .unexpectedReply("snapshot \(timestamp): \(error)")
+                throw corrupt(store.keys.snapshot(timestamp), error)
             }
+        } catch let error as RedisError {
+            throw .redis(error)
+        } catch let error as HistoryReadError {
+            throw error
         } catch {
-            throw .unexpectedReply("snapshot \(timestamp): \(error)")
+            throw .redis(.unexpectedReply("\(error)"))
         }
+    }
+
+    static func render(_ body: [UInt8], registry: AssetRegistry, rows: Int) throws(SnapshotCodec.DecodeError) -> RenderedSnapshot {
+        let (snapshot, total) = try SnapshotCodec.decode(body, registry: registry, rowLimit: rows)
+        return RenderedSnapshot(snapshot, total: total)
+    }
+
+    func corrupt(_ key: String, _ error: SnapshotCodec.DecodeError) -> HistoryReadError {
+        if state.withLock({ $0.corruptKeys.insert(key).inserted }) {
+            logger.error("stored snapshot does not decode", metadata: ["key": "\(key)", "reason": "corrupt_snapshot", "error": "\(error)"])
+            corruptSnapshots.increment()
+        }
+        return .corrupt(key: key, detail: "\(error)")
     }
 
     /// The result of looking up the snapshot current at an instant.
@@ -114,28 +162,33 @@ public final class SnapshotLibrary: Sendable {
     }
 
     /// The newest snapshot at or before `instant`, if it is at most `tolerance` older, rendered
-    /// at least as far as its first `rows` rows.
-    public func snapshot(currentAt instant: Timestamp, toleranceMilliseconds: Int64, rows: Int) async throws(RedisError) -> Lookup {
-        if let latest, latest.timestamp <= instant {
-            if instant.milliseconds - latest.timestamp.milliseconds <= toleranceMilliseconds { return .found(latest) }
-            return .notFound(bounds: try await bounds())
+    /// at least as far as its first `rows` rows. The in-memory index answers first; whatever
+    /// it misses (a snapshot not yet announced, one retention just removed) is asked of Redis
+    /// before the answer is "none".
+    public func snapshot(currentAt instant: Timestamp, toleranceMilliseconds: Int64, rows: Int) async throws(HistoryReadError) -> Lookup {
+        func within(_ candidate: Timestamp?) -> Bool {
+            candidate.map { instant.milliseconds - $0.milliseconds <= toleranceMilliseconds } ?? false
         }
-        let candidate: Int64?
-        if let found = state.withLock({ state in state.index.map { SnapshotLibrary.current(at: instant.milliseconds, in: $0) } }) {
-            candidate = found
-        } else {
-            candidate = try await store.timestamp(currentAt: instant)?.milliseconds
-        }
-        guard let candidate, instant.milliseconds - candidate <= toleranceMilliseconds else { return .notFound(bounds: try await bounds()) }
-        let timestamp = Timestamp(milliseconds: candidate)
-        if let cached = cached(timestamp), cached.renderedRows >= min(rows, cached.total) { return .found(cached) }
-        guard let rendered = try await load(timestamp, rows: rows) else {
+        if let latest, latest.timestamp <= instant, within(latest.timestamp) { return .found(latest) }
+        var candidate = state.withLock { state in state.index.flatMap { SnapshotLibrary.current(at: instant.milliseconds, in: $0) } }
+            .map(Timestamp.init(milliseconds:))
+        // Twice at most: a candidate that is gone by the time it is read is asked of Redis again.
+        for _ in 0..<2 {
+            if !within(candidate) {
+                do { candidate = try await store.timestamp(currentAt: instant) } catch { throw .redis(error) }
+            }
+            guard let timestamp = candidate, within(timestamp) else { break }
+            if let cached = cached(timestamp), cached.renderedRows >= min(rows, cached.total) { return .found(cached) }
+            if let rendered = try await load(timestamp, rows: rows) {
+                remember(rendered)
+                addToIndex(timestamp.milliseconds)
+                return .found(rendered)
+            }
             // Retention removed it since the index was read.
-            state.withLock { state in state.index?.removeAll { $0 == candidate } }
-            return .notFound(bounds: try await bounds())
+            state.withLock { state in state.index?.removeAll { $0 == timestamp.milliseconds } }
+            candidate = nil
         }
-        remember(rendered)
-        return .found(rendered)
+        do { return .notFound(bounds: try await bounds()) } catch { throw .redis(error) }
     }
 
     /// The newest timestamp of `index` at or before `instant`.
@@ -217,6 +270,7 @@ public struct LatestSnapshotFollower: Service {
         while !Task.isCancelled {
             if statusRead.duration(to: .now) >= .seconds(2) {
                 library.setPipeline(try await PipelineStatus.readAll(from: redis))
+                library.setRedisOutOfMemory(try await redis.memoryInfo().refusesWrites)
                 statusRead = .now
             }
             // Reloaded now and then as a whole: retention removes old entries.
@@ -229,16 +283,32 @@ public struct LatestSnapshotFollower: Service {
             guard let newest = entries.last else { continue }
             lastID = newest.id
             for entry in entries {
-                if let timestamp = entry.text("timestamp").flatMap({ Int64($0) }) { library.addToIndex(timestamp) }
+                if let timestamp = entry.text("timestamp").flatMap({ Timestamp(plausibleText: $0) }) { library.addToIndex(timestamp.milliseconds) }
             }
             try await loadLatest()
         }
     }
 
+    /// Loads the snapshot the latest pointer names, unless it is held already or lies in the
+    /// future; one that does not decode is logged by the library and the held one stays.
     func loadLatest() async throws(RedisError) {
-        guard let timestamp = try await library.stores[0].latestTimestamp() else { return }
+        let store = library.stores[0]
+        guard var timestamp = try await store.latestTimestamp() else { return }
+        if library.isFromTheFuture(timestamp) {
+            // Written from a clock that was ahead: the newest snapshot that is not stands in.
+            guard let current = try await store.timestamp(currentAt: Timestamp.now.adding(milliseconds: library.clockSkewMilliseconds)) else { return }
+            timestamp = current
+        }
         if let held = library.latest, held.timestamp >= timestamp { return }
-        guard let rendered = try await library.load(timestamp) else { return }
+        let rendered: RenderedSnapshot?
+        do {
+            rendered = try await library.load(timestamp)
+        } catch .redis(let error) {
+            throw error
+        } catch {
+            return
+        }
+        guard let rendered else { return }
         library.offerLatest(rendered)
         logger.info("serving new snapshot", metadata: ["snapshot": "\(timestamp)", "rows": "\(rendered.total)"])
     }

@@ -66,7 +66,7 @@ public struct TopCoinsResponder: HTTPResponder {
         let snapshot: RenderedSnapshot
         var isLatest = true
         if let instant = query.instant {
-            do {
+            do throws(HistoryReadError) {
                 switch try await library.snapshot(
                     currentAt: instant, toleranceMilliseconds: Int64(config.historyToleranceSeconds) * 1000, rows: query.limit)
                 {
@@ -81,7 +81,15 @@ public struct TopCoinsResponder: HTTPResponder {
                     return TopCoinsResponder.error(error)
                 }
             } catch {
-                return TopCoinsResponder.error(.unavailable("history is unavailable right now: Redis cannot be reached", retryAfter: 5))
+                switch error {
+                case .corrupt(let key, _):
+                    return TopCoinsResponder.error(
+                        APIError(
+                            status: 500, code: "corrupt_snapshot",
+                            message: "the snapshot current at \(instant.iso8601) is stored corrupt (\(key)); other instants still answer"))
+                case .redis:
+                    return TopCoinsResponder.error(.unavailable("history is unavailable right now: Redis cannot be reached", retryAfter: 5))
+                }
             }
         } else if let latest = library.latest {
             snapshot = latest
@@ -96,7 +104,7 @@ public struct TopCoinsResponder: HTTPResponder {
         headers[.eTag] = etag
         headers[.lastModified] = snapshot.timestamp.httpDate
         headers[.vary] = "Accept"
-        let ageSeconds = max(0, (now.milliseconds - snapshot.timestamp.milliseconds) / 1000)
+        let ageSeconds = max(0, (now.milliseconds - snapshot.snapshot.oldestFetch.milliseconds) / 1000)
         if isLatest {
             let nextDue = snapshot.timestamp.milliseconds + Int64(config.snapshotIntervalSeconds) * 1000
             headers[.cacheControl] = "public, max-age=\(max(0, (nextDue - now.milliseconds) / 1000))"
@@ -123,11 +131,12 @@ public struct TopCoinsResponder: HTTPResponder {
     func ready() -> Response {
         var reasons: [JSONValue] = []
         if !library.redisReachable { reasons.append(.string("redis_unreachable")) }
+        if library.redisOutOfMemory { reasons.append(.string("redis_oom")) }
         var members: [(String, JSONValue)] = []
         let now = Timestamp.now
         var stale = false
         if let latest = library.latest {
-            let age = max(0, (now.milliseconds - latest.timestamp.milliseconds) / 1000)
+            let age = max(0, (now.milliseconds - latest.snapshot.oldestFetch.milliseconds) / 1000)
             members.append(("snapshot", .string(latest.timestamp.iso8601)))
             members.append(("snapshot_age_seconds", .number(String(age))))
             stale = age > config.staleAfterSeconds
@@ -135,14 +144,21 @@ public struct TopCoinsResponder: HTTPResponder {
         } else {
             reasons.append(.string("no_snapshot"))
         }
+        let pipeline = library.pipeline.sorted(by: { $0.key < $1.key })
+        // A source whose fetch times the merger refuses as ahead of its clock.
+        for (_, fields) in pipeline {
+            for field in fields.keys.sorted() where field.hasPrefix(PipelineStatus.clockSkewPrefix) {
+                reasons.append(.string("clock_skew:\(field.dropFirst(PipelineStatus.clockSkewPrefix.count))"))
+            }
+        }
         let ready = reasons.isEmpty
         // Which component holds the pipeline up: its last success is as old as stale data.
         var components = JSONObject()
-        for (component, fields) in library.pipeline.sorted(by: { $0.key < $1.key }) {
+        for (component, fields) in pipeline {
             var status = JSONObject()
-            let lastSuccess = fields["last_success_at"].flatMap { Int64($0) }.map(Timestamp.init(milliseconds:))
+            let lastSuccess = fields["last_success_at"].flatMap { Timestamp(plausibleText: $0) }
             if let lastSuccess { status.append("last_success_at", .string(lastSuccess.iso8601)) }
-            if let lastError = fields["last_error_at"].flatMap({ Int64($0) }).map(Timestamp.init(milliseconds:)) {
+            if let lastError = fields["last_error_at"].flatMap({ Timestamp(plausibleText: $0) }) {
                 status.append("last_error_at", .string(lastError.iso8601))
                 status.append("last_error_reason", .string(fields["last_error_reason"] ?? ""))
                 status.append("last_error", .string(fields["last_error"] ?? ""))

@@ -44,7 +44,7 @@ public struct Fetcher: Sendable {
             switch self {
             case .upstream(_, let failure): failure.reason
             case .noRecords: "no_records"
-            case .publish: "redis"
+            case .publish(let error): error.reason
             case .cancelled: "cancelled"
             }
         }
@@ -187,7 +187,7 @@ public struct Fetcher: Sendable {
                 logger.info("published snapshot", metadata: metadata)
                 return .success(snapshot)
             } catch {
-                logger.error("could not publish snapshot", metadata: ["source": "\(config.source)", "error": "\(error)"])
+                logger.error("could not publish snapshot", metadata: ["source": "\(config.source)", "reason": "\(error.reason)", "error": "\(error)"])
                 guard ContinuousClock.now.advanced(by: .milliseconds(Int64(delay * 1000))) < deadline else { return .failure(.publish(error)) }
                 do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return .failure(.cancelled) }
                 delay = min(delay * 2, 5)

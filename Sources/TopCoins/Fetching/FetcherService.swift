@@ -24,26 +24,39 @@ public struct FetcherService: Service {
             "fetcher started",
             metadata: ["source": "\(fetcher.config.source)", "url": "\(fetcher.config.request.urlForLogs)", "interval_s": "\(schedule.intervalSeconds)", "stream": "\(fetcher.config.stream.key)"])
         await cancelWhenGracefulShutdown {
-            // The first cycle runs at once; the next boundary is at least half an interval later
+            // The first cycle runs at once; the first tick is at least half an interval later
             // so a start just before a boundary does not fetch twice in a row.
-            var previousStart = Timestamp.now.adding(milliseconds: interval / 2)
+            var tick = FetcherService.nextStart(after: Timestamp.now.adding(milliseconds: interval / 2), intervalMilliseconds: interval, align: schedule.align)
+            await cycle(until: tick)
             while !Task.isCancelled {
-                let next = FetcherService.nextStart(after: previousStart, intervalMilliseconds: interval, align: schedule.align)
-                _ = await fetcher.runCycle(publishDeadline: .now.advanced(by: .milliseconds(max(0, next.milliseconds - Timestamp.now.milliseconds))))
-                #if os(Linux)
-                // A cycle parses megabytes of JSON; hand the freed memory back between cycles
-                // instead of keeping the peak resident until the next one.
-                _ = mallocTrim(0)
-                #endif
-                let wait = next.milliseconds - Timestamp.now.milliseconds
-                if wait > 0 {
-                    do { try await Task.sleep(for: .milliseconds(wait)) } catch { break }
-                }
-                // A cycle that overran its interval is followed at once, not by a burst of missed ones.
-                previousStart = wait > 0 ? next : .now
+                let now = Timestamp.now
+                tick = FetcherService.upcomingTick(tick, now: now, intervalMilliseconds: interval, align: schedule.align)
+                do { try await Task.sleep(for: .milliseconds(tick.milliseconds - now.milliseconds)) } catch { break }
+                // Woken well after the tick: the process was stopped while it waited. That
+                // tick is missed too; upstream credits are not spent catching up.
+                if Timestamp.now.milliseconds - tick.milliseconds > interval / 2 { continue }
+                let following = FetcherService.nextStart(after: tick, intervalMilliseconds: interval, align: schedule.align)
+                await cycle(until: following)
+                tick = following
             }
         }
         logger.info("fetcher stopped", metadata: ["source": "\(fetcher.config.source)"])
+    }
+
+    /// One cycle, whose publish may retry until `deadline` (the next tick).
+    func cycle(until deadline: Timestamp) async {
+        _ = await fetcher.runCycle(publishDeadline: .now.advanced(by: .milliseconds(max(0, deadline.milliseconds - Timestamp.now.milliseconds))))
+        #if os(Linux)
+        // A cycle parses megabytes of JSON; hand the freed memory back between cycles
+        // instead of keeping the peak resident until the next one.
+        _ = mallocTrim(0)
+        #endif
+    }
+
+    /// The tick to wait for: `tick` while it is ahead, else the first one after `now`, so
+    /// ticks missed while a cycle overran or the process was stopped are skipped, never replayed.
+    public static func upcomingTick(_ tick: Timestamp, now: Timestamp, intervalMilliseconds: Int64, align: Bool) -> Timestamp {
+        tick > now ? tick : nextStart(after: now, intervalMilliseconds: intervalMilliseconds, align: align)
     }
 
     /// When the cycle after one that started at `start` begins.

@@ -36,6 +36,9 @@ public struct MergedSnapshot: Sendable, Equatable {
 
     /// The later of the two fetch times.
     public let timestamp: Timestamp
+    /// The earlier of the two fetch times: a snapshot is as old as its oldest source, so a
+    /// stalled ranking cannot hide behind fresh prices.
+    public var oldestFetch: Timestamp { min(prices.fetchedAt, ranks.fetchedAt) }
     public let prices: Source
     public let ranks: Source
     public let rows: [Row]
