@@ -67,7 +67,7 @@ struct FetchedSnapshotTests {
     }
 
     @Test func emptySnapshotRoundTrips() throws {
-        let empty = FetchedSnapshot(source: "cryptocompare", fetchedAt: Timestamp(milliseconds: 0), records: [], skipped: [:])
+        let empty = FetchedSnapshot(source: "cryptocompare", fetchedAt: Timestamp.earliestPlausible, records: [], skipped: [:])
         let fields = empty.streamFields
         #expect(text(fields, "records") == "[]")
         #expect(text(fields, "skipped") == "{}")
@@ -76,11 +76,11 @@ struct FetchedSnapshotTests {
     }
 
     @Test func aMessageWithoutSkippedIsReadWithNoSkips() throws {
-        let entry = Self.textEntry([("source", "s"), ("fetched_at", "5"), ("count", "1"), ("records", #"[{"a":1}]"#)])
+        let entry = Self.textEntry([("source", "s"), ("fetched_at", "1718366400005"), ("count", "1"), ("records", #"[{"a":1}]"#)])
         let decoded = try FetchedSnapshot(entry: entry)
         #expect(decoded.skipped.isEmpty)
         #expect(decoded.records == [JSONObject([("a", .number("1"))])])
-        #expect(decoded.fetchedAt == Timestamp(milliseconds: 5))
+        #expect(decoded.fetchedAt == Timestamp(milliseconds: 1_718_366_400_005))
     }
 
     @Test func fieldOrderInTheEntryDoesNotMatter() throws {
@@ -88,17 +88,25 @@ struct FetchedSnapshotTests {
         #expect(try FetchedSnapshot(entry: reversed) == Self.snapshot)
     }
 
+    static let implausible = "is not unix milliseconds from 2009-01-03 to 9999-12-31"
+
     @Test(arguments: [
-        ([("fetched_at", "1"), ("records", "[]")], "no source"),
+        ([("fetched_at", "1718366400000"), ("records", "[]")], "no source"),
         ([("source", "s"), ("records", "[]")], "no fetched_at"),
-        ([("source", "s"), ("fetched_at", "soon"), ("records", "[]")], "no fetched_at"),
-        ([("source", "s"), ("fetched_at", "1.5"), ("records", "[]")], "no fetched_at"),
-        ([("source", "s"), ("fetched_at", "1")], "no records"),
-        ([("source", "s"), ("fetched_at", "1"), ("records", "{}")], "records is not a JSON array"),
-        ([("source", "s"), ("fetched_at", "1"), ("records", "[{\"a\":1},")], "records is not a JSON array"),
-        ([("source", "s"), ("fetched_at", "1"), ("records", "")], "records is not a JSON array"),
-        ([("source", "s"), ("fetched_at", "1"), ("records", "[{\"a\":1},2]")], "a record is not an object"),
-        ([("source", "s"), ("fetched_at", "1"), ("records", "[null]")], "a record is not an object"),
+        ([("source", "s"), ("fetched_at", "soon"), ("records", "[]")], "fetched_at soon \(implausible)"),
+        ([("source", "s"), ("fetched_at", "1.5"), ("records", "[]")], "fetched_at 1.5 \(implausible)"),
+        // Times at the edges of Int64 and of the plausible range: the merger died on the first.
+        ([("source", "s"), ("fetched_at", "-9223372036854775808"), ("records", "[]")], "fetched_at -9223372036854775808 \(implausible)"),
+        ([("source", "s"), ("fetched_at", "9223372036854775807"), ("records", "[]")], "fetched_at 9223372036854775807 \(implausible)"),
+        ([("source", "s"), ("fetched_at", "9223372036854775808"), ("records", "[]")], "fetched_at 9223372036854775808 \(implausible)"),
+        ([("source", "s"), ("fetched_at", "1230940799999"), ("records", "[]")], "fetched_at 1230940799999 \(implausible)"),
+        ([("source", "s"), ("fetched_at", "253402300800000"), ("records", "[]")], "fetched_at 253402300800000 \(implausible)"),
+        ([("source", "s"), ("fetched_at", "1718366400000")], "no records"),
+        ([("source", "s"), ("fetched_at", "1718366400000"), ("records", "{}")], "records is not a JSON array"),
+        ([("source", "s"), ("fetched_at", "1718366400000"), ("records", "[{\"a\":1},")], "records is not a JSON array"),
+        ([("source", "s"), ("fetched_at", "1718366400000"), ("records", "")], "records is not a JSON array"),
+        ([("source", "s"), ("fetched_at", "1718366400000"), ("records", "[{\"a\":1},2]")], "a record is not an object"),
+        ([("source", "s"), ("fetched_at", "1718366400000"), ("records", "[null]")], "a record is not an object"),
     ] as [([(String, String)], String)])
     func rejectsInvalidEntries(fields: [(String, String)], reason: String) {
         let entry = Self.textEntry(fields, id: "7-1")

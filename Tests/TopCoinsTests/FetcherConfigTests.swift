@@ -82,7 +82,7 @@ struct FetcherConfigTests {
              "records":"data","fields":{"id":{"path":"id","type":"integer"}}}
             """#
         let config = try Self.load(text, environment: [:])
-        #expect(config.stream.maxLength == 1440)
+        #expect(config.stream.maxLength == 32)
         #expect(config.schedule.align == true)
         #expect(config.request.timeoutSeconds == 30)
         #expect(config.request.query.isEmpty)
@@ -305,5 +305,33 @@ struct FetcherConfigTests {
         #expect(error?.file == path)
         #expect(error?.keyPath.hasPrefix("request.headers.") == true)
         #expect(error?.message.contains(variable) == true)
+    }
+
+    // MARK: - The merger's schema
+
+    static func requiring(_ text: String, _ fields: [MergeRule.RequiredField]) -> ConfigError? {
+        do {
+            _ = try FetcherConfig(reading: ConfigObject.parse(file: file, bytes: Array(text.utf8), environment: environment), requiring: fields)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func theShippedShapeMeetsThePriceSchema() {
+        #expect(Self.requiring(Self.valid, MergeRule.priceFields) == nil)
+    }
+
+    @Test(arguments: [
+        (#""symbol":    { "path": "symbol", "type": "string" },"#, "", "fields", "must publish symbol (string): the merger reads it"),
+        (#""type": "decimal", "nullable": true"#, #""type": "string""#, "fields.price_usd", "must be of type decimal (the merger reads it so), found string"),
+        (#""cmc_id":    { "path": "id", "type": "integer" }"#, #""cmc_id": { "path": "id", "type": "integer", "nullable": true }"#, "fields.cmc_id",
+            "must not be nullable: the merger needs a value in every record"),
+    ] as [(String, String, String, String)])
+    func aPriceConfigWithoutTheSchemaIsRefused(original: String, replacement: String, keyPath: String, message: String) throws {
+        #expect(Self.valid.contains(original))
+        let error = try #require(Self.requiring(Self.valid.replacingAll(original, with: replacement), MergeRule.priceFields))
+        #expect(error.keyPath == keyPath)
+        #expect(error.message == message)
     }
 }

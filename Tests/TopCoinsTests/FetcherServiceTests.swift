@@ -60,4 +60,24 @@ struct FetcherServiceTests {
         // Started 17 s apart within the same minute, both next run at the same boundary.
         #expect(next(Self.boundary + 3_000, Self.minute, align: true) == next(Self.boundary + 20_000, Self.minute, align: true))
     }
+
+    // MARK: - Missed ticks
+
+    func upcoming(_ tick: Int64, now: Int64, _ interval: Int64, align: Bool) -> Int64 {
+        FetcherService.upcomingTick(Timestamp(milliseconds: tick), now: Timestamp(milliseconds: now), intervalMilliseconds: interval, align: align).milliseconds
+    }
+
+    @Test func aTickStillAheadIsKept() {
+        #expect(upcoming(Self.boundary + Self.minute, now: Self.boundary + 5_000, Self.minute, align: true) == Self.boundary + Self.minute)
+    }
+
+    @Test(arguments: [true, false])
+    func ticksMissedWhileStoppedAreSkippedNotReplayed(align: Bool) {
+        // Stopped for ten intervals: the next tick is the first after now, once, not ten.
+        let now = Self.boundary + 10 * Self.minute + 7_000
+        let tick = upcoming(Self.boundary + Self.minute, now: now, Self.minute, align: align)
+        #expect(tick > now)
+        #expect(tick - now <= Self.minute)
+        if align { #expect(tick == Self.boundary + 11 * Self.minute) }
+    }
 }

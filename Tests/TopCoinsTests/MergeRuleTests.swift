@@ -120,4 +120,41 @@ struct MergeRuleTests {
         let ranks = F.side("cryptocompare", at: 1_010_000, [F.rank(1027, "ETH", sourceRank: 1), F.rank(1, "BTC", sourceRank: 2)])
         #expect(MergeRule.merge(prices: prices, ranks: ranks) == MergeRule.merge(prices: prices, ranks: ranks))
     }
+
+    // MARK: - Records against the schema
+
+    @Test func recordsThatDoNotFitTheSchemaAreLeftOutAndCounted() {
+        let prices = F.side(
+            "coinmarketcap", at: 1_000_000,
+            [
+                JSONObject(), F.price(1, "BTC", "Bitcoin", "61923.4"),
+                JSONObject([("cmc_id", .string("1027")), ("symbol", .string("ETH")), ("name", .string("Ethereum")), ("price_usd", .number("2911"))]),
+                JSONObject([("cmc_id", .number("825")), ("symbol", .number("7")), ("name", .string("Tether")), ("price_usd", .number("1"))]),
+                JSONObject([("cmc_id", .number("74")), ("symbol", .string("DOGE")), ("name", .string("Dogecoin")), ("price_usd", .string("0.1"))]),
+            ])
+        let ranks = F.side(
+            "cryptocompare", at: 1_000_000,
+            [
+                JSONObject(), F.rank(1, "BTC", sourceRank: 2), JSONObject([("cmc_id", .string("x"))]), F.rank(1027, "ETH", sourceRank: 4),
+                F.rank(nil, "NOID", sourceRank: 5),
+            ])
+        let merged = MergeRule.merge(prices: prices, ranks: ranks)
+        #expect(merged.rows.map(\.cmcId) == [1])
+        #expect(merged.leftOut == ["invalid_price_record": 4, "invalid_rank_record": 2, "no_price_record": 1, "no_cmc_id": 1])
+    }
+
+    @Test func emptyRecordsMergeToNoRows() {
+        // What the merger refuses to write: a well-formed entry whose records are all `{}`.
+        let prices = F.side("coinmarketcap", at: 1_000_000, Array(repeating: JSONObject(), count: 3))
+        let merged = MergeRule.merge(prices: prices, ranks: F.side("cryptocompare", at: 1_000_000, [F.rank(1, "BTC", sourceRank: 1)]))
+        #expect(merged.rows.isEmpty)
+        #expect(merged.leftOut == ["invalid_price_record": 3, "no_price_record": 1])
+    }
+
+    @Test func anImplausibleSourceRankFallsBackToThePosition() {
+        let ranks = F.side(
+            "cryptocompare", at: 1_000_000,
+            [JSONObject([("cmc_id", .number("1")), ("source_rank", .number("-9223372036854775808"))])])
+        #expect(MergeRule.merge(prices: prices, ranks: ranks).rows.first?.sourceRank == 1)
+    }
 }

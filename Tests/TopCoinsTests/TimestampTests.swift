@@ -131,4 +131,34 @@ struct TimestampTests {
         #expect(q == quotient)
         #expect(r == remainder)
     }
+
+    // MARK: - Times from outside (stream entries, Redis, stored snapshots)
+
+    @Test(arguments: [Int64.min, Int64.min + 1, -1, Int64.max, Int64.max - 1])
+    func everyInt64RendersWithoutTrapping(milliseconds: Int64) {
+        // http-api died rendering a stored header of Int64.min.
+        let timestamp = Timestamp(milliseconds: milliseconds)
+        #expect(!timestamp.iso8601.isEmpty)
+        #expect(timestamp.httpDate.hasSuffix(" GMT"))
+    }
+
+    @Test(arguments: [
+        (Int64.min, false), (-1, false), (0, false), (1_230_940_799_999, false), (1_230_940_800_000, true),
+        (1_718_366_400_000, true), (253_402_300_799_999, true), (253_402_300_800_000, false), (Int64.max, false),
+    ] as [(Int64, Bool)])
+    func plausibleTimesLieBetweenBitcoinsGenesisAndYear9999(milliseconds: Int64, plausible: Bool) {
+        #expect((Timestamp(plausible: milliseconds) != nil) == plausible)
+        #expect((Timestamp(plausibleText: String(milliseconds)) != nil) == plausible)
+    }
+
+    @Test(arguments: ["", "abc", "1.5", "1e12", "9223372036854775808", "-9223372036854775809", " 1718366400000"])
+    func plausibleTextRejectsWhatIsNotAnInteger(text: String) {
+        #expect(Timestamp(plausibleText: text) == nil)
+    }
+
+    @Test func addingSaturatesInsteadOfTrapping() {
+        #expect(Timestamp(milliseconds: .max).adding(milliseconds: 1) == Timestamp(milliseconds: .max))
+        #expect(Timestamp(milliseconds: .min).adding(milliseconds: -1) == Timestamp(milliseconds: .min))
+        #expect(Timestamp(milliseconds: 5).adding(milliseconds: -7) == Timestamp(milliseconds: -2))
+    }
 }

@@ -13,7 +13,7 @@ extension RedisClient {
         /// Reads the `key:value` lines of an `INFO memory` reply; nil when a figure is missing.
         public init?(info text: String) {
             var fields: [Substring: Substring] = [:]
-            for line in text.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+            for line in text.split(whereSeparator: \.isNewline) {
                 guard let colon = line.firstIndex(of: ":") else { continue }
                 fields[line[..<colon]] = line[line.index(after: colon)...]
             }
