@@ -17,6 +17,12 @@ public struct APIConfig: Sendable {
     public let openAPIDocument: [UInt8]
     /// Rendered past snapshots kept in memory.
     public let historyCacheSize: Int
+    public let connections: ConnectionLimits
+    /// Where `/metrics` and `/ready` are served (they show error texts): nil keeps them on the
+    /// API's own listener; a port of their own takes them off the public one.
+    public var opsPort: Int?
+    /// The ops listener's address; nil is the API's own `host`.
+    public var opsHost: String?
     public let settings: ServiceSettings
 
     public init(reading config: ConfigObject) throws(ConfigError) {
@@ -31,6 +37,12 @@ public struct APIConfig: Sendable {
         maxClockSkewSeconds = try config.integer("max_clock_skew_seconds", in: 0...3600) ?? 10
         mergedStream = try config.string("merged_stream") ?? "topcoins:merged"
         historyCacheSize = try config.integer("history_cache_size", in: 0...100_000) ?? 64
+        connections = ConnectionLimits(
+            idleTimeout: .seconds(try config.integer("idle_timeout_seconds", in: 1...86_400) ?? 60),
+            headerTimeout: .seconds(try config.integer("header_timeout_seconds", in: 1...3600) ?? 10),
+            maxConnections: try config.integer("max_connections", in: 1...1_000_000) ?? 2048)
+        opsPort = try config.integer("ops_port", in: 0...65535)
+        opsHost = try config.string("ops_host")
         // Relative paths are relative to the config file, so the repository layout works from any directory.
         let path = try config.string("openapi_path") ?? "../oas.yaml"
         let resolved = path.hasPrefix("/") ? path : APIConfig.directory(of: config.file) + path

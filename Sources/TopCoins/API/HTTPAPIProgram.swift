@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
@@ -7,8 +9,9 @@ import Glibc
 
 /// The `http-api` program: Hummingbird on `--host`/`--port`, the latest snapshot from memory.
 public enum HTTPAPIProgram {
-    /// Builds the application: the responder plus the service that follows new snapshots.
-    public static func buildApplication(config: APIConfig, metrics: APIMetrics, logger: Logger) -> (some ApplicationProtocol, [RedisClient]) {
+    /// Builds the listeners (the API, and the ops listener when it has a port of its own) and
+    /// the service that follows new snapshots.
+    public static func buildServices(config: APIConfig, metrics: APIMetrics, logger: Logger) -> (services: [any Service], clients: [RedisClient]) {
         // History reads spread over a few connections, each with its own thread.
         let historyClients = (0..<4).map { _ in RedisClient(endpoint: config.settings.redis) }
         let followerClient = RedisClient(endpoint: config.settings.redis)
@@ -16,16 +19,25 @@ public enum HTTPAPIProgram {
             stores: historyClients.map { SnapshotStore(redis: $0) }, cacheSize: config.historyCacheSize, clockSkewSeconds: config.maxClockSkewSeconds,
             logger: logger)
         let follower = LatestSnapshotFollower(library: library, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
-        let app = Application(
-            responder: TopCoinsResponder(config: config, library: library, metrics: metrics),
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "topcoins"),
-            services: [follower],
-            onServerRunning: { channel in
-                logger.info("http-api listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "port": "\(channel.localAddress?.port ?? 0)"])
-            },
-            logger: logger
-        )
-        return (app, historyClients + [followerClient])
+        func listener(_ name: String, host: String, port: Int, routes: TopCoinsResponder.Routes) -> some Service {
+            Application(
+                responder: TopCoinsResponder(config: config, library: library, metrics: metrics, routes: routes),
+                server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: config.connections) },
+                configuration: .init(address: .hostname(host, port: port), serverName: "topcoins"),
+                onServerRunning: { channel in
+                    logger.info("\(name) listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "port": "\(channel.localAddress?.port ?? 0)"])
+                },
+                logger: logger
+            )
+        }
+        var services: [any Service] = [follower]
+        if let opsPort = config.opsPort {
+            services.append(listener("http-api", host: config.host, port: config.port, routes: .api))
+            services.append(listener("ops", host: config.opsHost ?? config.host, port: opsPort, routes: .operations))
+        } else {
+            services.append(listener("http-api", host: config.host, port: config.port, routes: [.api, .operations]))
+        }
+        return (services, historyClients + [followerClient])
     }
 
     public static func main() async -> Never {
@@ -36,8 +48,8 @@ public enum HTTPAPIProgram {
         }
         if let port = options.port { config.port = port }
         if let host = options.host { config.host = host }
-        let (app, clients) = buildApplication(config: config, metrics: APIMetrics.bootstrap(), logger: logger)
-        await ProcessRunner.run([app], logger: logger)
+        let (services, clients) = buildServices(config: config, metrics: APIMetrics.bootstrap(), logger: logger)
+        await ProcessRunner.run(services, logger: logger)
         for client in clients { await client.shutdown() }
         exit(0)
     }

@@ -3,18 +3,32 @@ import Hummingbird
 import NIOCore
 
 /// The API's routes: `/` (the top list, now or at any past instant), `/health`, `/ready`,
-/// `/openapi.yaml`. Only GET and HEAD exist; every error is the one JSON error shape.
+/// `/metrics`, `/openapi.yaml`. Only GET and HEAD exist; every error is the one JSON error shape.
 public struct TopCoinsResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
+
+    /// Which routes a listener serves: `/ready` and `/metrics` show error texts, so an
+    /// operator may keep them on a listener of their own, off the public address.
+    public struct Routes: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+
+        /// `/`, `/openapi.yaml`.
+        public static let api = Routes(rawValue: 1)
+        /// `/ready`, `/metrics`.
+        public static let operations = Routes(rawValue: 2)
+    }
 
     let config: APIConfig
     let library: SnapshotLibrary
     let metrics: APIMetrics
+    let routes: Routes
 
-    public init(config: APIConfig, library: SnapshotLibrary, metrics: APIMetrics) {
+    public init(config: APIConfig, library: SnapshotLibrary, metrics: APIMetrics, routes: Routes) {
         self.config = config
         self.library = library
         self.metrics = metrics
+        self.routes = routes
     }
 
     static let allow = "GET, HEAD"
@@ -37,14 +51,14 @@ public struct TopCoinsResponder: HTTPResponder {
         }
         let response: Response
         switch request.uri.path {
-        case "/": response = await list(request)
+        case "/" where routes.contains(.api): response = await list(request)
         case "/health": response = TopCoinsResponder.json(.ok, Array(#"{"status":"ok"}"#.utf8))
-        case "/ready": response = ready()
-        case "/metrics":
+        case "/ready" where routes.contains(.operations): response = ready()
+        case "/metrics" where routes.contains(.operations):
             let text = metrics.render(latest: library.latest, redisReachable: library.redisReachable, pipeline: library.pipeline, now: .now)
             response = Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
-        case "/openapi.yaml":
+        case "/openapi.yaml" where routes.contains(.api):
             response = Response(
                 status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: config.openAPIDocument)))
