@@ -177,22 +177,25 @@ struct MergerTests {
                     .object(JSONObject([("every", .string("day"))])),
                 ]))
             }
-            let noon = Timestamp(iso8601: "2024-05-14T12:00:00Z")!.milliseconds
+            // Ages count from the wall clock (a snapshot's own time comes from a fetcher's clock).
+            let now = Timestamp.now.milliseconds
             let minute: Int64 = 60_000
             let hour = 60 * minute
+            let day = 24 * hour
+            let oldDay = (now - 4 * day).floorDividedWithRemainder(by: day).0 * day
+            let oldHour = (now - 36 * hour).floorDividedWithRemainder(by: hour).0 * hour
             let written = [
-                noon - 72 * hour + 10 * minute, noon - 72 * hour + 20 * minute,  // same day, older than two days
-                noon - 36 * hour, noon - 36 * hour + 5 * minute,  // same hour, between one and two days old
-                noon - 12 * hour, noon - 12 * hour + minute,  // within a day
-                noon,
+                oldDay + 10 * minute, oldDay + 20 * minute,  // same UTC day, older than two days
+                oldHour + minute, oldHour + 5 * minute,  // same hour, between one and two days old
+                now - 12 * hour, now - 12 * hour + minute,  // within a day
+                now - minute,
             ]
-            var previous: Timestamp?
-            for timestamp in written {
-                try await Self.publishPair(bed, priceAt: timestamp, rankAt: timestamp)
-                previous = try await bed.waitForSnapshot(after: previous, merger: merger)
-            }
+            // History that aged in place, then one merge: retention thins it from scratch.
+            for timestamp in written.dropLast() { try await bed.writeSnapshotDirectly(at: Timestamp(milliseconds: timestamp)) }
+            try await Self.publishPair(bed, priceAt: written.last!, rankAt: written.last!)
+            _ = try await bed.waitForSnapshot(after: Timestamp(milliseconds: written[5]), merger: merger)
             try await Self.waitUntil { try await bed.historyTimestamps().count == 5 }
-            let kept = [noon - 72 * hour + 10 * minute, noon - 36 * hour, noon - 12 * hour, noon - 12 * hour + minute, noon]
+            let kept = [written[0], written[2], written[4], written[5], written[6]]
             #expect(try await bed.historyTimestamps() == kept)
             for removed in Set(written).subtracting(kept) {
                 #expect(try await bed.redis.get(TestBed.keys.snapshot(Timestamp(milliseconds: removed))) == nil)
