@@ -7,10 +7,14 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libhiredis-dev libcurl4-openssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Resolve first: this layer is reused until Package.swift changes.
+# Resolve first: this layer is reused until Package.swift changes (resolving reads only the manifest).
 COPY Package.swift ./
 RUN swift package resolve
+# Building loads the whole manifest, which names the benchmark and the test targets too: every
+# folder it names must be here (scripts/check-docker-context replays this).
 COPY Sources ./Sources
+COPY Benchmarks ./Benchmarks
+COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib \
     && mkdir /out \
     && cd "$(swift build -c release --show-bin-path)" \
