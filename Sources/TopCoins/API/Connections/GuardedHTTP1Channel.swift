@@ -95,19 +95,37 @@ final class OpenConnections: Sendable {
 final class RequestHeadProgress {
     /// Bytes of a request head are arriving and its end has not been parsed yet.
     var reading = false
-    /// The current head's first line has ended: an overflow now is in the headers (431),
-    /// not the request line (414).
+    /// A head was parsed and its response has not ended: bytes now are its body.
+    var answering = false
+    /// How long the current head's request line is (so far, until `requestLineEnded`): the
+    /// parser reads it first, so when it is over the limit an overflow is a 414, else a 431.
+    var requestLineBytes = 0
     var requestLineEnded = false
     var timeout: Scheduled<Void>?
 
+    var requestLineTooLong: Bool { requestLineBytes > ConnectionLimits.maxLineBytes }
+
+    func read(_ bytes: ByteBuffer) {
+        guard !requestLineEnded else { return }
+        if let end = bytes.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            requestLineBytes += end - bytes.readerIndex
+            requestLineEnded = true
+        } else {
+            requestLineBytes += bytes.readableBytes
+        }
+    }
+
     func headParsed() {
         reading = false
+        answering = true
         timeout?.cancel()
         timeout = nil
     }
 
     func requestAnswered() {
         reading = false
+        answering = false
+        requestLineBytes = 0
         requestLineEnded = false
     }
 }
@@ -168,7 +186,7 @@ final class RequestBytesGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func beginHead(_ context: ChannelHandlerContext) {
-        guard !head.reading else { return }
+        guard !head.reading, !head.answering else { return }
         head.reading = true
         head.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: headerTimeout) { [head] in
             guard head.reading else { return }
@@ -179,14 +197,15 @@ final class RequestBytesGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard admitted else { return }
-        let bytes = unwrapInboundIn(data)
-        beginHead(context)
-        if !head.requestLineEnded, bytes.readableBytesView.contains(UInt8(ascii: "\n")) { head.requestLineEnded = true }
+        if !head.answering {
+            beginHead(context)
+            head.read(unwrapInboundIn(data))
+        }
         context.fireChannelRead(data)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        head.headParsed()
+        head.timeout?.cancel()
         context.fireChannelInactive()
     }
 }
@@ -248,7 +267,7 @@ final class HTTP1RulesHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         refusing = true
         switch parserError {
-        case .headerOverflow where !head.requestLineEnded:
+        case .headerOverflow where head.requestLineTooLong:
             answer(context, APIError(status: 414, code: "uri_too_long", message: "the request line is longer than \(ConnectionLimits.maxLineBytes) bytes"))
         case .headerOverflow:
             answer(
