@@ -49,12 +49,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return Timestamp(milliseconds: overflow ? (delta > 0 ? .max : .min) : sum)
     }
 
-    /// Milliseconds from `other` to this instant, saturating rather than trapping.
-    public func milliseconds(since other: Timestamp) -> Int64 {
-        let (difference, overflow) = milliseconds.subtractingReportingOverflow(other.milliseconds)
-        return overflow ? (other.milliseconds < 0 ? .max : .min) : difference
-    }
-
     public var seconds: Double { Double(milliseconds) / 1000 }
 
     /// ISO-8601 in UTC with milliseconds: `2024-05-14T06:10:00.123Z`.
