@@ -11,6 +11,7 @@ import Glibc
 ///     topcoins-bench merge REDIS_URL PRICES RANKS RUNS
 ///     topcoins-bench history REDIS_URL COINS SNAPSHOTS
 ///     topcoins-bench freshness REDIS_URL API_PORT COINS TRIALS
+///     topcoins-bench streams REDIS_URL PRICE_RECORDS RANK_RECORDS MESSAGES
 
 struct Summary {
     let values: [Double]
@@ -207,12 +208,48 @@ func freshness(_ redisURL: String, port: Int, coins: Int, trials: Int) async thr
     try await http.shutdown()
 }
 
+/// Redis memory of the two hand-over streams after `messages` fetches each (a day at one a
+/// minute), trimmed as the fetchers trim them (`MAXLEN ~` the default `max_length`).
+func streams(_ redisURL: String, priceRecords: Int, rankRecords: Int, messages: Int) async throws {
+    let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
+    let keys = ["bench:prices", "bench:ranks"]
+    _ = try await redis.del(keys)
+    let maxLength = FetcherConfig.defaultStreamLength
+    var messageBytes = [0, 0]
+    for index in 0..<messages {
+        let time = Timestamp.now
+        let fetches = [
+            FetchedSnapshot(source: "coinmarketcap", fetchedAt: time, records: Synthetic.prices(priceRecords, step: index), skipped: [:]),
+            FetchedSnapshot(source: "cryptocompare", fetchedAt: time, records: Synthetic.ranks(rankRecords, prices: priceRecords, step: index), skipped: [:]),
+        ]
+        for (side, fetch) in fetches.enumerated() {
+            let fields = fetch.streamFields
+            if index == 0 { messageBytes[side] = fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.bytes.count } }
+            _ = try await redis.xadd(keys[side], maxLength: maxLength, fields: fields)
+        }
+    }
+    var figures: [String] = []
+    var total = 0
+    for (side, key) in keys.enumerated() {
+        let bytes = try await redis.send(["MEMORY", "USAGE", RedisArgument(key), "SAMPLES", "0"]).int ?? 0
+        let length = try await redis.send(["XLEN", RedisArgument(key)]).int ?? 0
+        total += bytes
+        figures.append("\(key.dropFirst(6)) \(fmt(Double(bytes) / 1_048_576)) MB in \(length) entries (a message \(fmt(Double(messageBytes[side]) / 1024)) KB)")
+    }
+    let atOldLength = Double(messageBytes.reduce(0, +)) * 1440 / 1_048_576
+    print("streams after \(messages) fetches each of \(priceRecords) prices and \(rankRecords) ranks, max_length \(maxLength): \(figures.joined(separator: ", ")); total \(fmt(Double(total) / 1_048_576)) MB (max_length 1440 would hold about \(Int(atOldLength)) MB of messages)")
+    _ = try await redis.del(keys)
+    await redis.shutdown()
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     switch arguments.first {
     case "mapping" where arguments.count == 3: try mapping(arguments[1], runs: Int(arguments[2])!)
     case "merge" where arguments.count == 5: try await merge(arguments[1], prices: Int(arguments[2])!, ranks: Int(arguments[3])!, runs: Int(arguments[4])!)
     case "history" where arguments.count == 4: try await history(arguments[1], coins: Int(arguments[2])!, snapshots: Int(arguments[3])!)
+    case "streams" where arguments.count == 5:
+        try await streams(arguments[1], priceRecords: Int(arguments[2])!, rankRecords: Int(arguments[3])!, messages: Int(arguments[4])!)
     case "freshness" where arguments.count == 5: try await freshness(arguments[1], port: Int(arguments[2])!, coins: Int(arguments[3])!, trials: Int(arguments[4])!)
     default: fail("usage: see the comment at the top of main.swift")
     }
