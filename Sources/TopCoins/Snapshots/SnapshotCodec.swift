@@ -89,7 +89,9 @@ public enum SnapshotCodec {
             for index in 0..<min(count, rowLimit) {
                 let assetIndex = try reader.int()
                 guard assetIndex < assets.count else { throw DecodeError.unknownAsset(index: assetIndex) }
-                sourceRank += Int(try reader.signed())
+                let (nextRank, overflow) = sourceRank.addingReportingOverflow(Int(try reader.signed()))
+                guard !overflow, nextRank > 0 else { throw DecodeError.corrupt("invalid source_rank in row \(index + 1)") }
+                sourceRank = nextRank
                 let scale = try reader.byte()
                 let price = scale == textPrice ? DecimalNumber(try reader.string()) : DecimalNumber(mantissa: try reader.signed(), scale: scale)
                 guard let price else { throw DecodeError.corrupt("invalid price in row \(index + 1)") }
