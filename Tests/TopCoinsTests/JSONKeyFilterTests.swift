@@ -43,6 +43,17 @@ struct JSONKeyFilterTests {
         }
     }
 
+    /// Found by the json fuzz target (`Fuzz/corpus/json/crash-skipped-unicode-escape.json`): a
+    /// skipped string took `\u` with fewer than four hex digits, which a full parse refuses.
+    @Test func aSkippedUnicodeEscapeNeedsFourHexDigits() throws {
+        let filter = try Self.filter(["data.id"])
+        for broken in [#"{"":"\u"}"#, #"{"data":[{"id":1,"x":"\u12"}]}"#, #"{"data":[{"id":1,"x":"\u00zz"}],"y":1}"#] {
+            #expect(throws: JSONSyntaxError.self, "\(broken)") { try JSONParser.parse(Array(broken.utf8), keeping: filter) }
+            #expect(throws: JSONSyntaxError.self, "\(broken)") { try JSONParser.parse(Array(broken.utf8)) }
+        }
+        #expect(try JSONParser.parse(Array(#"{"x":"\u00E9\ud83d\ude00","data":[]}"#.utf8), keeping: filter) == .object(JSONObject([("data", .array([]))])))
+    }
+
     @Test func everythingKeepsTheWholeDocument() throws {
         #expect(try JSONParser.parse(Array(Self.listing.utf8), keeping: .everything) == JSONParser.parse(Array(Self.listing.utf8)))
         // A path that ends on an object keeps all of it.

@@ -59,6 +59,33 @@ struct SnapshotCodecTests {
         #expect(throws: SnapshotCodec.DecodeError.self) { try SnapshotCodec.decode(Array("{\"json\":true}".utf8), registry: registry) }
     }
 
+    /// Found by the snapshot fuzz target (`Fuzz/corpus/snapshot/crash-source-rank-overflow.bin`
+    /// holds these bytes): source-rank deltas summing past `Int.max` trapped the decoder.
+    @Test func sourceRanksBeyondTheIntegerRangeAreCorrupt() throws {
+        var registry = AssetRegistry()
+        _ = registry.indexes(for: [.init(cmcId: 1, symbol: "BTC", name: "Bitcoin")])
+        var writer = ByteWriter()
+        writer.bytes += Array("TCS1".utf8)
+        writer.signed(1_718_366_400_000)
+        for _ in 0..<2 {
+            writer.string("")
+            writer.signed(1_718_366_400_000)
+            writer.string("")
+        }
+        writer.varint(0)  // no left-out counts
+        writer.varint(2)  // two rows of asset 0 priced 0, with source-rank deltas Int64.max and 1
+        for delta in [Int64.max, 1] {
+            writer.varint(0)
+            writer.signed(delta)
+            writer.byte(0)
+            writer.signed(0)
+        }
+        #expect(throws: SnapshotCodec.DecodeError.corrupt("invalid source_rank in row 2")) {
+            try SnapshotCodec.decode(writer.bytes, registry: registry)
+        }
+        #expect(try SnapshotCodec.decode(writer.bytes, registry: registry, rowLimit: 1).snapshot.rows.first?.sourceRank == Int(Int64.max))
+    }
+
     @Test func theRegistryStoresEachAssetOnceAndKeepsRenamesApart() {
         var registry = AssetRegistry()
         let btc = AssetRegistry.Asset(cmcId: 1, symbol: "BTC", name: "Bitcoin")

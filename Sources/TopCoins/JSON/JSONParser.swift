@@ -136,8 +136,13 @@ public enum JSONParser {
                     guard position + 1 < bytes.count else { throw error("unexpected end of data") }
                     switch bytes[position + 1] {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
-                        UInt8(ascii: "r"), UInt8(ascii: "t"), UInt8(ascii: "u"):
+                        UInt8(ascii: "r"), UInt8(ascii: "t"):
                         position += 2
+                        continue
+                    case UInt8(ascii: "u"):
+                        // Four hex digits are syntax; what they encode (surrogate pairing) is not checked here.
+                        position += 2
+                        _ = try parseHex4()
                         continue
                     default:
                         position += 1
