@@ -52,6 +52,19 @@ public final class SnapshotLibrary: Sendable {
 
     var store: SnapshotStore { stores[nextStore.wrappingAdd(1, ordering: .relaxed).oldValue % stores.count] }
 
+    /// A history read on the next connection, sent once more when it fails on a connection
+    /// that broke while idle (Redis restarted since its last use): the client reconnects, and a
+    /// read is safe to repeat. Redis that is really away fails both.
+    func reading<T>(_ read: (SnapshotStore) async throws(RedisError) -> T) async throws(RedisError) -> T {
+        let store = self.store
+        do {
+            return try await read(store)
+        } catch {
+            guard case .connection = error else { throw error }
+            return try await read(store)
+        }
+    }
+
     public var latest: RenderedSnapshot? { state.withLock { $0.latest } }
     public var redisReachable: Bool { state.withLock { $0.redisReachable } }
     public var pipeline: [String: [String: String]] { state.withLock { $0.pipeline } }
@@ -114,23 +127,27 @@ public final class SnapshotLibrary: Sendable {
     /// refreshing the asset registry when the snapshot names assets it has not seen; nil when
     /// the snapshot is gone. A body that does not decode is logged and counted once.
     func load(_ timestamp: Timestamp, rows: Int = .max) async throws(HistoryReadError) -> RenderedSnapshot? {
-        let store = self.store
+        let key = stores[0].keys.snapshot(timestamp)
         do {
-            guard let body = try await store.body(at: timestamp) else { return nil }
+            guard let body = try await reading({ store throws(RedisError) in try await store.body(at: timestamp) }) else { return nil }
             var registry = state.withLock { $0.registry }
             do {
                 return try SnapshotLibrary.render(body, registry: registry, rows: rows)
             } catch .unknownAsset {
-                try await store.refresh(&registry)
+                registry = try await reading { store throws(RedisError) in
+                    var refreshed = registry
+                    try await store.refresh(&refreshed)
+                    return refreshed
+                }
                 let refreshed = registry
                 state.withLock { if $0.registry.count < refreshed.count { $0.registry = refreshed } }
                 do {
                     return try SnapshotLibrary.render(body, registry: refreshed, rows: rows)
                 } catch {
-                    throw corrupt(store.keys.snapshot(timestamp), error)
+                    throw corrupt(key, error)
                 }
             } catch {
-                throw corrupt(store.keys.snapshot(timestamp), error)
+                throw corrupt(key, error)
             }
         } catch let error as RedisError {
             throw .redis(error)
@@ -175,7 +192,7 @@ public final class SnapshotLibrary: Sendable {
         // Twice at most: a candidate that is gone by the time it is read is asked of Redis again.
         for _ in 0..<2 {
             if !within(candidate) {
-                do { candidate = try await store.timestamp(currentAt: instant) } catch { throw .redis(error) }
+                do { candidate = try await reading { store throws(RedisError) in try await store.timestamp(currentAt: instant) } } catch { throw .redis(error) }
             }
             guard let timestamp = candidate, within(timestamp) else { break }
             if let cached = cached(timestamp), cached.renderedRows >= min(rows, cached.total) { return .found(cached) }
@@ -202,7 +219,7 @@ public final class SnapshotLibrary: Sendable {
             guard let first = index.first, let last = index.last else { return nil }
             return (Timestamp(milliseconds: first), Timestamp(milliseconds: last))
         }
-        return try await store.bounds()
+        return try await reading { store throws(RedisError) in try await store.bounds() }
     }
 
     func cached(_ timestamp: Timestamp) -> RenderedSnapshot? {
