@@ -118,7 +118,7 @@ public struct TopCoinsResponder: HTTPResponder {
         headers[.eTag] = etag
         headers[.lastModified] = snapshot.timestamp.httpDate
         headers[.vary] = "Accept"
-        let ageSeconds = max(0, (now.milliseconds - snapshot.snapshot.oldestFetch.milliseconds) / 1000)
+        let ageSeconds = snapshot.snapshot.ageSeconds(at: now)
         if isLatest {
             let nextDue = snapshot.timestamp.milliseconds + Int64(config.snapshotIntervalSeconds) * 1000
             headers[.cacheControl] = "public, max-age=\(max(0, (nextDue - now.milliseconds) / 1000))"
@@ -150,7 +150,7 @@ public struct TopCoinsResponder: HTTPResponder {
         let now = Timestamp.now
         var stale = false
         if let latest = library.latest {
-            let age = max(0, (now.milliseconds - latest.snapshot.oldestFetch.milliseconds) / 1000)
+            let age = latest.snapshot.ageSeconds(at: now)
             members.append(("snapshot", .string(latest.timestamp.iso8601)))
             members.append(("snapshot_age_seconds", .number(String(age))))
             stale = age > config.staleAfterSeconds

@@ -39,6 +39,9 @@ public struct MergedSnapshot: Sendable, Equatable {
     /// The earlier of the two fetch times: a snapshot is as old as its oldest source, so a
     /// stalled ranking cannot hide behind fresh prices.
     public var oldestFetch: Timestamp { min(prices.fetchedAt, ranks.fetchedAt) }
+
+    /// Whole seconds from `oldestFetch` to `now`, never negative.
+    public func ageSeconds(at now: Timestamp) -> Int64 { max(0, (now.milliseconds - oldestFetch.milliseconds) / 1000) }
     public let prices: Source
     public let ranks: Source
     public let rows: [Row]
