@@ -51,7 +51,9 @@ let package = Package(
         .executableTarget(name: "merger", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         .executableTarget(name: "http-api", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         // Release-mode measurements of the inner loops, run by scripts/bench.
-        .executableTarget(name: "topcoins-bench", dependencies: ["TopCoins"], path: "Benchmarks/topcoins-bench", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "topcoins-bench", dependencies: ["TopCoins", .product(name: "Logging", package: "swift-log")], path: "Benchmarks/topcoins-bench",
+            swiftSettings: swiftSettings),
         // Replays the shipped upstream payloads (and scripted faults) for the demo and the tests.
         .executableTarget(
             name: "fake-upstream",

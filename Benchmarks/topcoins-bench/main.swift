@@ -1,3 +1,4 @@
+import Logging
 import TopCoins
 
 #if canImport(Glibc)
@@ -127,10 +128,11 @@ func mapping(_ path: String, runs: Int) throws {
 func merge(_ redisURL: String, prices: Int, ranks: Int, runs: Int) async throws {
     let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
     try await redis.send(["FLUSHALL"])
-    let store = SnapshotStore(redis: redis)
+    let store = History(redis: redis)
     let lease = MergerLease(redis: redis, key: store.keys.mergerLease, owner: "bench", seconds: 300)
     guard try await lease.acquire() else { fail("lease") }
     var registry = AssetRegistry()
+    var catalogue = Catalogue()
     var times: [Double] = []
     var rows = 0
     let base = Timestamp.now.milliseconds
@@ -139,15 +141,17 @@ func merge(_ redisURL: String, prices: Int, ranks: Int, runs: Int) async throws 
         let priceEntry = Synthetic.entry("coinmarketcap", at: time, Synthetic.prices(prices, step: run), id: "\(run)-0")
         let rankEntry = Synthetic.entry("cryptocompare", at: time, Synthetic.ranks(ranks, prices: prices, step: run), id: "\(run)-1")
         let start = wallMilliseconds()
+        let priceSnapshot = try FetchedSnapshot(entry: priceEntry)
         let merged = MergeRule.merge(
-            prices: .init(entryID: priceEntry.id, snapshot: try FetchedSnapshot(entry: priceEntry)),
-            ranks: .init(entryID: rankEntry.id, snapshot: try FetchedSnapshot(entry: rankEntry)))
-        let outcome = try await store.write(merged, registry: &registry, announceOn: "bench:merged", lease: lease, latestLimit: .latestRepresentable)
+            prices: .init(entryID: priceEntry.id, snapshot: priceSnapshot), ranks: .init(entryID: rankEntry.id, snapshot: try FetchedSnapshot(entry: rankEntry)))
+        for asset in MergeRule.listing(priceSnapshot) { catalogue.record(asset, at: merged.timestamp) }
+        let outcome = try await store.write(
+            merged, registry: &registry, catalogue: catalogue, announceOn: "bench:merged", lease: lease, latestLimit: .latestRepresentable)
         times.append(wallMilliseconds() - start)
         guard outcome == .written else { fail("merge write: \(outcome)") }
         rows = merged.rows.count
     }
-    print("merge \(prices) prices x \(ranks) ranks (\(rows) rows), parse to written snapshot: wall ms \(Summary(values: Array(times.dropFirst())).line)")
+    print("merge \(prices) prices x \(ranks) ranks (\(rows) rows), parse to written snapshot, series and catalogue: wall ms \(Summary(values: Array(times.dropFirst())).line)")
     await redis.shutdown()
 }
 
@@ -159,22 +163,29 @@ func history(_ redisURL: String, coins: Int, snapshots: Int) async throws {
         return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }.flatMap { Int($0.dropFirst(12)) } ?? 0
     }
     let before = try await usedMemory()
-    let store = SnapshotStore(redis: redis)
+    let store = History(redis: redis)
     let lease = MergerLease(redis: redis, key: store.keys.mergerLease, owner: "bench", seconds: 3600)
     guard try await lease.acquire() else { fail("lease") }
     var registry = AssetRegistry()
+    var catalogue = Catalogue()
+    var hold = LeaseHold(lease)
     let end = Timestamp.now.milliseconds
     var bodyBytes = 0
     // About 94% of ranked assets are published (see `Synthetic.ranks`): rank enough for `coins` rows.
     let ranks = Synthetic.ranks(coins * 100 / 94, prices: coins * 3, step: 1)
     for index in 0..<snapshots {
         let time = Timestamp(milliseconds: end - Int64(snapshots - 1 - index) * 60_000)
+        let prices = FetchedSnapshot(source: "coinmarketcap", fetchedAt: time, records: Synthetic.prices(coins * 3, step: index), skipped: [:])
         let merged = MergeRule.merge(
-            prices: .init(entryID: "\(index)-0", snapshot: FetchedSnapshot(source: "coinmarketcap", fetchedAt: time, records: Synthetic.prices(coins * 3, step: index), skipped: [:])),
+            prices: .init(entryID: "\(index)-0", snapshot: prices),
             ranks: .init(entryID: "\(index)-1", snapshot: FetchedSnapshot(source: "cryptocompare", fetchedAt: time, records: ranks, skipped: [:])))
-        guard try await store.write(merged, registry: &registry, announceOn: "topcoins:merged", lease: lease, latestLimit: .latestRepresentable) == .written else { fail("history write") }
+        for asset in MergeRule.listing(prices) { catalogue.record(asset, at: time) }
+        guard try await store.write(merged, registry: &registry, catalogue: catalogue, announceOn: "topcoins:merged", lease: lease, latestLimit: .latestRepresentable) == .written else { fail("history write") }
         bodyBytes += try await store.body(at: time)?.count ?? 0
+        // As the merger does after each write: closed hours are compacted.
+        if index % 60 == 59 { _ = try await store.applyRetention(.default, now: time, hold: &hold, logger: Logger(label: "bench")) }
     }
+    _ = try await store.applyRetention(.default, now: Timestamp(milliseconds: end), hold: &hold, logger: Logger(label: "bench"))
     try await redis.send(["DEL", RedisArgument(store.keys.mergerLease)])
     let after = try await usedMemory()
     let rows = Double(snapshots) * Double(try await SnapshotCodec.decode(store.body(at: Timestamp(milliseconds: end))!, registry: registry).rows.count)

@@ -440,7 +440,7 @@ struct FaultMatrixTests {
         let all = [priceFetcher, rankFetcher, merger, api.process]
 
         // A merged snapshot in the password-protected Redis, served by the API.
-        let store = SnapshotStore(redis: client)
+        let store = History(redis: client)
         try await Faults.waitUntil("a snapshot in the password-protected Redis", timeout: .seconds(30)) { try await store.latestTimestamp() != nil }
         let first = try await Faults.waitForServed(api)
         #expect(try await bed.redis.send(["DBSIZE"]) == .integer(0), "the bed's own Redis was used instead of REDIS_URL")

@@ -133,7 +133,7 @@ struct HostileInputTests {
             // Garbage, and a well-formed header whose time is Int64.min, an hour and two hours back.
             let garbage = good.adding(milliseconds: -3_600_000)
             let minHeader = good.adding(milliseconds: -7_200_000)
-            let keys = SnapshotKeys()
+            let keys = HistoryKeys()
             try await bed.redis.set(keys.snapshot(garbage), RedisArgument(Array("not a snapshot at all".utf8)))
             try await bed.redis.set(keys.snapshot(minHeader), RedisArgument(Self.snapshotBody(timestamp: Int64.min)))
             for timestamp in [garbage, minHeader] { try await bed.redis.zadd(keys.history, score: timestamp.milliseconds, member: String(timestamp.milliseconds)) }
@@ -275,7 +275,7 @@ struct HostileInputTests {
 
             // As retention does: the newest but one disappears after the API indexed it.
             let doomed = history[history.count - 2]
-            let keys = SnapshotKeys()
+            let keys = HistoryKeys()
             _ = try await bed.redis.transaction([
                 ["ZREM", RedisArgument(keys.history), RedisArgument(String(doomed))], ["DEL", RedisArgument(keys.snapshot(Timestamp(milliseconds: doomed)))],
             ])
@@ -314,9 +314,9 @@ extension TestBed {
     /// history entry, latest pointer), as a merger without the skew check did, or as history
     /// that aged in place.
     func writeSnapshotDirectly(at timestamp: Timestamp) async throws {
-        let keys = SnapshotKeys()
+        let keys = HistoryKeys()
         var registry = AssetRegistry()
-        try await SnapshotStore(redis: redis).refresh(&registry)
+        try await History(redis: redis).refresh(&registry)
         let (indexes, added) = registry.indexes(for: [.init(cmcId: 1, symbol: "BTC", name: "Bitcoin")])
         let source = MergedSnapshot.Source(name: "coinmarketcap", fetchedAt: timestamp, entryID: "\(timestamp.milliseconds)-0")
         let row = MergedSnapshot.Row(rank: 1, cmcId: 1, symbol: "BTC", name: "Bitcoin", price: DecimalNumber("61923.4")!, sourceRank: 1)

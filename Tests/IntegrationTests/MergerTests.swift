@@ -44,7 +44,7 @@ struct MergerTests {
             let announcements = try await bed.redis.xrange(Self.merged)
             #expect(announcements.map { $0.text("timestamp") } == [String(timestamp.milliseconds)])
 
-            let store = SnapshotStore(redis: bed.redis)
+            let store = History(redis: bed.redis)
             var registry = AssetRegistry()
             try await store.refresh(&registry)
             let body = try #require(try await store.body(at: timestamp))

@@ -16,7 +16,7 @@ public enum HTTPAPIProgram {
         let historyClients = (0..<4).map { _ in RedisClient(endpoint: config.settings.redis) }
         let followerClient = RedisClient(endpoint: config.settings.redis)
         let library = SnapshotLibrary(
-            stores: historyClients.map { SnapshotStore(redis: $0) }, cacheSize: config.historyCacheSize, clockSkewSeconds: config.maxClockSkewSeconds,
+            stores: historyClients.map { History(redis: $0) }, cacheSize: config.historyCacheSize, clockSkewSeconds: config.maxClockSkewSeconds,
             logger: logger)
         let follower = LatestSnapshotFollower(library: library, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
         func listener(_ name: String, host: String, port: Int, routes: TopCoinsResponder.Routes) -> some Service {

@@ -3,18 +3,12 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Why a history read has no answer: Redis is away, or a stored body does not decode.
-public enum HistoryReadError: Error, Sendable {
-    case redis(RedisError)
-    case corrupt(key: String, detail: String)
-}
-
 /// Where the API gets rendered snapshots: the latest one from memory (kept fresh by
 /// `LatestSnapshotFollower`), past ones from Redis through a small cache of rendered copies.
 /// The history index (every snapshot's timestamp) is held in memory too, so a past instant
 /// costs one Redis read at most; reads spread over a few connections.
 public final class SnapshotLibrary: Sendable {
-    let stores: [SnapshotStore]
+    let stores: [History]
     let cacheSize: Int
     /// A snapshot further ahead of this clock than this (written by a fetcher whose clock
     /// was ahead) is never served as the latest.
@@ -42,7 +36,7 @@ public final class SnapshotLibrary: Sendable {
     }
 
     /// `stores` read history, one connection each; the first also serves the follower's loads.
-    public init(stores: [SnapshotStore], cacheSize: Int, clockSkewSeconds: Int, logger: Logger) {
+    public init(stores: [History], cacheSize: Int, clockSkewSeconds: Int, logger: Logger) {
         precondition(!stores.isEmpty)
         self.stores = stores
         self.cacheSize = cacheSize
@@ -50,12 +44,12 @@ public final class SnapshotLibrary: Sendable {
         self.logger = logger
     }
 
-    var store: SnapshotStore { stores[nextStore.wrappingAdd(1, ordering: .relaxed).oldValue % stores.count] }
+    var store: History { stores[nextStore.wrappingAdd(1, ordering: .relaxed).oldValue % stores.count] }
 
     /// A history read on the next connection, sent once more when it fails on a connection
     /// that broke while idle (Redis restarted since its last use): the client reconnects, and a
     /// read is safe to repeat. Redis that is really away fails both.
-    func reading<T>(_ read: (SnapshotStore) async throws(RedisError) -> T) async throws(RedisError) -> T {
+    func reading<T>(_ read: (History) async throws(RedisError) -> T) async throws(RedisError) -> T {
         let store = self.store
         do {
             return try await read(store)

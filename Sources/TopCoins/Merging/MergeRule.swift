@@ -98,6 +98,18 @@ public enum MergeRule {
         )
     }
 
+    /// Every valid record of a price listing as an asset, the first of each CMC id: what the
+    /// catalogue records, merged rows or not.
+    public static func listing(_ prices: FetchedSnapshot) -> [AssetRegistry.Asset] {
+        var seen: Set<Int64> = []
+        return prices.records.compactMap { record in
+            guard let id = integer(record["cmc_id"]), case .string(let symbol)? = record["symbol"], case .string(let name)? = record["name"],
+                seen.insert(id).inserted
+            else { return nil }
+            return AssetRegistry.Asset(cmcId: id, symbol: symbol, name: name)
+        }
+    }
+
     private static func integer(_ value: JSONValue?) -> Int64? {
         guard case .number(let literal)? = value else { return nil }
         return Int64(literal)

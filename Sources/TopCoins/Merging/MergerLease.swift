@@ -41,3 +41,30 @@ public struct MergerLease: Sendable {
         try await redis.eval(MergerLease.releaseScript, keys: [key], arguments: [RedisArgument(token)])
     }
 }
+
+/// The lease as its holder keeps it while working: renewed a few times per period, so a long
+/// step (converting old history) does not let it lapse, and a lost lease is noticed.
+public struct LeaseHold: Sendable {
+    public let lease: MergerLease
+    var lastRenewal = ContinuousClock.now
+    public private(set) var holds = true
+
+    public init(_ lease: MergerLease) {
+        self.lease = lease
+    }
+
+    /// Renews when a third of the period has passed; false once the lease is lost.
+    public mutating func keep() async throws(RedisError) -> Bool {
+        guard holds else { return false }
+        if lastRenewal.duration(to: .now) >= .milliseconds(lease.milliseconds / 3) {
+            holds = try await lease.renew()
+            lastRenewal = .now
+        }
+        return holds
+    }
+
+    /// A write the lease fenced off: another merger holds it now.
+    public mutating func lost() {
+        holds = false
+    }
+}

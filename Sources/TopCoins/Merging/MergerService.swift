@@ -12,7 +12,7 @@ public final class MergerService: Service, Sendable {
     let config: MergerConfig
     let reader: RedisClient
     let writer: RedisClient
-    let store: SnapshotStore
+    let history: History
     let status: PipelineStatus
     let lease: MergerLease
     let logger: Logger
@@ -26,9 +26,9 @@ public final class MergerService: Service, Sendable {
         // Blocking reads get their own connection so writes never wait behind them.
         self.reader = RedisClient(endpoint: config.settings.redis)
         self.writer = RedisClient(endpoint: config.settings.redis)
-        self.store = SnapshotStore(redis: writer)
+        self.history = History(redis: writer)
         self.status = PipelineStatus(redis: writer, component: "merger")
-        self.lease = MergerLease(redis: writer, key: store.keys.mergerLease, owner: config.consumer, seconds: Double(config.leaseSeconds))
+        self.lease = MergerLease(redis: writer, key: history.keys.mergerLease, owner: config.consumer, seconds: Double(config.leaseSeconds))
     }
 
     public func shutdown() async {
@@ -41,9 +41,9 @@ public final class MergerService: Service, Sendable {
         var prices: MergeRule.Side?
         var ranks: MergeRule.Side?
         var registry = AssetRegistry()
+        var catalogue = Catalogue()
         var lastWritten: (prices: String, ranks: String)?
-        var lastRenewal = ContinuousClock.now
-        var holdsLease = true
+        var hold: LeaseHold
         /// Sources whose last entry was refused for a fetch time ahead of this clock.
         var skewedSources: Set<String> = []
     }
@@ -55,7 +55,7 @@ public final class MergerService: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     try await self.waitForLease()
-                    var state = State()
+                    var state = State(hold: LeaseHold(self.lease))
                     try await self.start(&state)
                     backoff = 0.1
                     try await self.follow(&state)
@@ -92,22 +92,30 @@ public final class MergerService: Service, Sendable {
 
     /// Renews the lease a few times per period; false when it was lost.
     func keepLease(_ state: inout State) async throws(RedisError) -> Bool {
-        guard state.holdsLease else { return false }
-        if state.lastRenewal.duration(to: .now) >= .milliseconds(lease.milliseconds / 3) {
-            state.holdsLease = try await lease.renew()
-            state.lastRenewal = .now
-        }
-        if !state.holdsLease { logger.warning("lost the merger lease, standing by") }
-        return state.holdsLease
+        let holds = try await state.hold.keep()
+        if !holds { logger.warning("lost the merger lease, standing by") }
+        return holds
     }
 
-    /// Creates the groups, loads the registry and the newest entry of each stream, then
-    /// merges and acknowledges whatever this consumer (or a dead one) left pending.
+    /// Creates the groups, loads the registry and catalogue, converts snapshot history that
+    /// has no series yet, loads the newest entry of each stream, then merges and acknowledges
+    /// whatever this consumer (or a dead one) left pending.
     func start(_ state: inout State) async throws(RedisError) {
         for stream in [config.pricesStream, config.ranksStream] {
             try await reader.xgroupCreate(stream, group: config.group, startingAt: "0")
         }
-        try await store.refresh(&state.registry)
+        try await history.refresh(&state.registry)
+        do throws(HistoryReadError) {
+            state.catalogue = try await history.catalogue() ?? Catalogue()
+        } catch {
+            switch error {
+            case .redis(let error): throw error
+            case .corrupt(let key, let detail):
+                // Rebuilt from the listings from now on; first sightings before now are lost.
+                logger.error("stored catalogue does not decode, starting a new one", metadata: ["key": "\(key)", "reason": "corrupt_catalogue", "error": "\(detail)"])
+            }
+        }
+        guard try await history.convertOlderHistory(registry: &state.registry, catalogue: &state.catalogue, hold: &state.hold, logger: logger) != nil else { return }
         state.prices = try await newest(in: config.pricesStream, &state)
         state.ranks = try await newest(in: config.ranksStream, &state)
         let pending = try await reader.xreadgroup(
@@ -212,6 +220,7 @@ public final class MergerService: Service, Sendable {
     func mergeIfPaired(_ state: inout State) async throws(RedisError) {
         guard let prices = state.prices, let ranks = state.ranks else { return }
         if let last = state.lastWritten, last == (prices.entryID, ranks.entryID) { return }
+        guard state.hold.holds else { return }
         guard MergeRule.isPairable(prices.snapshot, ranks.snapshot, windowSeconds: config.windowSeconds) else {
             let message = "newest snapshots are too far apart to merge"
             logger.info(
@@ -240,16 +249,21 @@ public final class MergerService: Service, Sendable {
         // A latest snapshot further ahead than the skew allows (written before skew was
         // checked) does not block newer merges.
         let latestLimit = Timestamp.now.adding(milliseconds: Int64(config.maxClockSkewSeconds) * 1000)
-        var outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream, lease: lease, latestLimit: latestLimit)
+        var catalogue = state.catalogue
+        for asset in MergeRule.listing(prices.snapshot) { catalogue.record(asset, at: merged.timestamp) }
+        var outcome = try await history.write(
+            merged, registry: &state.registry, catalogue: catalogue, announceOn: config.mergedStream, lease: lease, latestLimit: latestLimit)
         if outcome == .registryChanged {
             state.registry = AssetRegistry()
-            try await store.refresh(&state.registry)
-            outcome = try await store.write(merged, registry: &state.registry, announceOn: config.mergedStream, lease: lease, latestLimit: latestLimit)
+            try await history.refresh(&state.registry)
+            outcome = try await history.write(
+                merged, registry: &state.registry, catalogue: catalogue, announceOn: config.mergedStream, lease: lease, latestLimit: latestLimit)
         }
         if outcome == .notLeaseHolder {
-            state.holdsLease = false
+            state.hold.lost()
             return
         }
+        if outcome == .written { state.catalogue = catalogue }
         state.lastWritten = (prices.entryID, ranks.entryID)
         var figures = ["rows": merged.rows.count]
         for (reason, count) in merged.leftOut { figures["left_out.\(reason)"] = count }
@@ -262,36 +276,13 @@ public final class MergerService: Service, Sendable {
         if outcome == .written {
             try await status.recordSuccess(at: .now, duration: started.duration(to: .now), figures: figures)
             // From the wall clock: a snapshot's own time comes from a fetcher's clock.
-            try await applyRetention(now: .now)
+            _ = try await history.applyRetention(config.retention, now: .now, hold: &state.hold, logger: logger)
         }
     }
 
     func acknowledge(_ delivered: [(String, [String])]) async throws(RedisError) {
         for (stream, ids) in delivered where !ids.isEmpty {
             try await writer.xack(stream, group: config.group, ids: ids)
-        }
-    }
-
-    /// Thins history older than each tier's age, from where the previous run stopped.
-    func applyRetention(now: Timestamp) async throws(RedisError) {
-        let keys = store.keys
-        let marks = try await writer.hgetall(keys.retention).reduce(into: [Int: Int64]()) { result, pair in
-            if let tier = Int(pair.key), let mark = Timestamp(plausibleText: pair.value) { result[tier] = mark.milliseconds }
-        }
-        for step in config.retention.steps(now: now, marks: marks) {
-            let timestamps = try await writer.zrangeByScore(
-                keys.history, minimum: String(step.range.lowerBound), maximum: String(step.range.upperBound)
-            ).map(\.score)
-            let doomed = RetentionPolicy.deletions(in: timestamps, step: step)
-            if !doomed.isEmpty {
-                let members = doomed.map { RedisArgument($0) }
-                let snapshotKeys = doomed.map { RedisArgument(keys.snapshot(Timestamp(milliseconds: $0))) }
-                _ = try await writer.transaction([["ZREM", RedisArgument(keys.history)] + members, ["DEL"] + snapshotKeys])
-                logger.info("retention removed snapshots", metadata: ["count": "\(doomed.count)", "tier": "\(step.tierIndex)"])
-            }
-            if step.tierIndex < config.retention.tiers.count {
-                try await writer.hset(keys.retention, [(String(step.tierIndex), RedisArgument(step.range.upperBound))])
-            }
         }
     }
 }

@@ -28,6 +28,25 @@ struct ByteWriter {
         varint(text.utf8.count)
         bytes.append(contentsOf: text.utf8)
     }
+
+    /// Marks a price written as text: its mantissa does not fit 64 bits.
+    static let textPrice: UInt8 = 0xFF
+
+    /// A price as scale byte + zigzag mantissa, or `textPrice` + its text; digit for digit.
+    mutating func price(_ price: DecimalNumber) {
+        if let (mantissa, scale) = price.scaled, scale < ByteWriter.textPrice {
+            byte(scale)
+            signed(mantissa)
+        } else {
+            byte(ByteWriter.textPrice)
+            string(price.text)
+        }
+    }
+
+    /// A 64-bit big-endian integer, fixed width so that a count of them is a length / 8.
+    mutating func fixed(_ value: Int64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
+    }
 }
 
 /// Reads what `ByteWriter` wrote; any overrun or bad varint is a `CorruptData` error.
@@ -74,6 +93,20 @@ struct ByteReader {
         guard position < bytes.count else { throw CorruptData(offset: position) }
         defer { position += 1 }
         return bytes[position]
+    }
+
+    mutating func price() throws(CorruptData) -> DecimalNumber {
+        let start = position
+        let scale = try byte()
+        let price = scale == ByteWriter.textPrice ? DecimalNumber(try string()) : DecimalNumber(mantissa: try signed(), scale: scale)
+        guard let price else { throw CorruptData(offset: start) }
+        return price
+    }
+
+    mutating func fixed() throws(CorruptData) -> Int64 {
+        guard bytes.count - position >= 8 else { throw CorruptData(offset: position) }
+        defer { position += 8 }
+        return bytes[position..<position + 8].reduce(0) { $0 << 8 | Int64($1) }
     }
 
     mutating func string() throws(CorruptData) -> String {

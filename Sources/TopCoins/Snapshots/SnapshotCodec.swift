@@ -11,7 +11,6 @@
 /// The rank is the row's position. Prices come back digit for digit.
 public enum SnapshotCodec {
     static let magic: [UInt8] = Array("TCS1".utf8)
-    static let textPrice: UInt8 = 0xFF
 
     public static func encode(_ snapshot: MergedSnapshot, assetIndexes: [Int]) -> [UInt8] {
         precondition(assetIndexes.count == snapshot.rows.count)
@@ -35,13 +34,7 @@ public enum SnapshotCodec {
             writer.varint(assetIndex)
             writer.signed(Int64(row.sourceRank - previousSourceRank))
             previousSourceRank = row.sourceRank
-            if let (mantissa, scale) = row.price.scaled, scale < textPrice {
-                writer.byte(scale)
-                writer.signed(mantissa)
-            } else {
-                writer.byte(textPrice)
-                writer.string(row.price.text)
-            }
+            writer.price(row.price)
         }
         return writer.bytes
     }
@@ -97,9 +90,8 @@ public enum SnapshotCodec {
                 let (nextRank, overflow) = sourceRank.addingReportingOverflow(Int(try reader.signed()))
                 guard !overflow, nextRank > 0 else { throw DecodeError.corrupt("invalid source_rank in row \(index + 1)") }
                 sourceRank = nextRank
-                let scale = try reader.byte()
-                let price = scale == textPrice ? DecimalNumber(try reader.string()) : DecimalNumber(mantissa: try reader.signed(), scale: scale)
-                guard let price else { throw DecodeError.corrupt("invalid price in row \(index + 1)") }
+                let price: DecimalNumber
+                do { price = try reader.price() } catch { throw DecodeError.corrupt("invalid price in row \(index + 1)") }
                 let asset = assets[assetIndex]
                 rows.append(.init(rank: index + 1, cmcId: asset.cmcId, symbol: asset.symbol, name: asset.name, price: price, sourceRank: sourceRank))
             }

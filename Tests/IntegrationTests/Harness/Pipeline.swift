@@ -6,7 +6,7 @@ import Testing
 /// The merger and the API on a `TestBed`: configs derived from the shipped ones, the API on a
 /// free port, and small waits for what the pipeline writes.
 extension TestBed {
-    static let keys = SnapshotKeys()
+    static let keys = HistoryKeys()
 
     /// Writes `Config/<executable>.json` as shipped, with `edit` applied, and returns its path.
     func writeConfig(_ executable: String, name: String? = nil, edit: (inout JSONValue) -> Void = { _ in }) throws -> String {
@@ -44,7 +44,7 @@ extension TestBed {
 
     /// The newest merged snapshot's timestamp in Redis.
     func latestSnapshot() async throws -> Timestamp? {
-        try await SnapshotStore(redis: redis).latestTimestamp()
+        try await History(redis: redis).latestTimestamp()
     }
 
     /// Polls until the latest snapshot is newer than `previous`.

@@ -1,0 +1,78 @@
+/// Reads of the series store and the catalogue (the API's side; see `SeriesCodec` for bytes).
+extension History {
+    /// The spans that may hold points from `range`, ascending by start.
+    public func spans(overlapping range: ClosedRange<Int64>) async throws(RedisError) -> [SeriesSpan] {
+        let widest = RetentionPolicy.Granularity.day.spanMilliseconds
+        let (low, overflow) = range.lowerBound.subtractingReportingOverflow(widest)
+        return try await redis.zrangeByScore(keys.seriesSpans, minimum: String(overflow ? Int64.min : low), maximum: String(range.upperBound))
+            .compactMap { SeriesSpan(member: $0.member) }
+            .filter { $0.end > range.lowerBound }
+            .sorted()
+    }
+
+    /// Every span's change counter (see `HistoryKeys.seriesVersions`).
+    public func seriesVersions() async throws(RedisError) -> [String: Int64] {
+        try await redis.send(["HGETALL", RedisArgument(keys.seriesVersions)]).fieldMap.compactMapValues { Int64($0) }
+    }
+
+    /// One asset's stored points in each of `spans`, in the same order: one pipelined read of
+    /// that asset's field (and a raw span's times), nothing of other assets.
+    public func points(of cmcId: Int64, in spans: [SeriesSpan]) async throws(HistoryReadError) -> [[PriceBucket]] {
+        let field = RedisArgument(String(cmcId))
+        let replies: [RedisValue]
+        do {
+            replies = try await redis.pipeline(spans.map { ["HMGET", RedisArgument(keys.series($0)), RedisArgument(SeriesCodec.timesField), field] })
+        } catch {
+            throw .redis(error)
+        }
+        var result: [[PriceBucket]] = []
+        result.reserveCapacity(spans.count)
+        for (span, reply) in zip(spans, replies) {
+            let values = reply.array ?? []
+            guard values.count == 2, let bytes = values[1].bytes else {
+                result.append([])
+                continue
+            }
+            do {
+                result.append(try SeriesCodec.points(bytes, span: span, times: values[0].bytes))
+            } catch {
+                throw .corrupt(key: "\(keys.series(span)) field \(cmcId)", detail: error.detail)
+            }
+        }
+        return result
+    }
+
+    /// The catalogue the merger last wrote; nil before the first merge.
+    public func catalogue() async throws(HistoryReadError) -> Catalogue? {
+        let bytes: [UInt8]?
+        do { bytes = try await redis.get(keys.catalogue) } catch { throw .redis(error) }
+        guard let bytes else { return nil }
+        do { return try Catalogue(encoded: bytes) } catch { throw .corrupt(key: keys.catalogue, detail: error.detail) }
+    }
+
+    /// A hash whose values are binary (`HGETALL` as bytes).
+    func binaryHash(_ key: String) async throws(RedisError) -> [String: [UInt8]] {
+        let items = try await redis.send(["HGETALL", RedisArgument(key)]).array ?? []
+        var result: [String: [UInt8]] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            if let field = items[index].string, let value = items[index + 1].bytes { result[field] = value }
+            index += 2
+        }
+        return result
+    }
+}
+
+extension SeriesCodec {
+    /// The points an asset's field holds in `span`, ascending; a raw span needs its times.
+    public static func points(_ field: [UInt8], span: SeriesSpan, times timesField: [UInt8]?) throws(CorruptSeries) -> [PriceBucket] {
+        guard span.granularity == .snapshot else { return try buckets(field, spanStart: span.start, resolution: span.granularity) }
+        let times = try times(timesField ?? [])
+        return try rawPoints(field).map { point throws(CorruptSeries) in
+            guard point.ordinal < times.count, let time = Timestamp(plausible: times[point.ordinal]) else {
+                throw CorruptSeries(detail: "point \(point.ordinal) has no plausible time among \(times.count)")
+            }
+            return PriceBucket(point: time, price: point.price)
+        }.sorted { $0.start < $1.start }
+    }
+}
