@@ -112,8 +112,15 @@ public enum SeriesCodec {
     }
 
     /// A raw field rewritten as one block: the same points in fewer bytes (ordinals as a
-    /// bitmap, prices as deltas of their neighbours).
+    /// bitmap, prices as deltas of their neighbours), or as plain points when a block would
+    /// not be smaller (a field of one or two points).
     public static func compacted(_ points: [(ordinal: Int, price: DecimalNumber)]) -> [UInt8] {
+        let block = compactBlock(points)
+        let plain = points.flatMap { point(ordinal: $0.ordinal, price: $0.price) }
+        return block.count < plain.count ? block : plain
+    }
+
+    private static func compactBlock(_ points: [(ordinal: Int, price: DecimalNumber)]) -> [UInt8] {
         guard let last = points.last else { return [] }
         var bitmap = [UInt8](repeating: 0, count: last.ordinal / 8 + 1)
         for point in points { bitmap[point.ordinal / 8] |= 1 << UInt8(point.ordinal % 8) }
