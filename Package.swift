@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "TopCoins",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -114,11 +114,13 @@ extension History {
         return 1
         """
 
-    /// Compacts raw hours that closed over an hour ago (later points are rare; they append
-    /// after the block and stay readable); false when fenced off.
+    /// Compacts raw hours that closed over an hour before both `now` and the newest snapshot
+    /// (new points land at the newest snapshot's time; later ones into a compacted hour are
+    /// rare, append after the block and stay readable); false when fenced off.
     func compactClosedHours(now: Timestamp, hold: inout LeaseHold, logger: Logger) async throws(RedisError) -> Bool {
         let mark = try await redis.hgetall(keys.retention)[History.compactedMark].flatMap { Int64($0) } ?? Int64.min
-        let closedBefore = now.milliseconds - 3_600_000
+        guard let latest = try await latestTimestamp() else { return true }
+        let closedBefore = min(now, latest).milliseconds - 3_600_000
         for span in try await allSpans() where span.granularity == .snapshot && span.start > mark && span.end <= closedBefore {
             guard try await hold.keep() else { return false }
             let fields = try await binaryHash(keys.series(span))
