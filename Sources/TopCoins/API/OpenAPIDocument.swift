@@ -238,7 +238,9 @@ paths:
       tags: [Meta]
       operationId: getOpenAPI
       summary: This OpenAPI document
-      description: The served copy of the repository's `oas.yaml`, read when the server starts.
+      description: >-
+        The served copy of the repository's `oas.yaml`, built into the server (or, when the
+        config sets `openapi_path`, that file, read when the server starts).
       responses:
         '200':
           description: The OpenAPI document (`application/yaml; charset=utf-8`).
