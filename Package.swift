@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -46,10 +47,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "price-fetcher", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
-        .executableTarget(name: "rank-fetcher", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
-        .executableTarget(name: "merger", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
-        .executableTarget(name: "http-api", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        // The executables' command lines (ArgumentParser), kept out of the library.
+        .target(
+            name: "TopCoinsCommandLine",
+            dependencies: ["TopCoins", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "price-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
+        .executableTarget(name: "rank-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
+        .executableTarget(name: "merger", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
+        .executableTarget(name: "http-api", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         // Release-mode measurements of the inner loops, run by scripts/bench.
         .executableTarget(
             name: "topcoins-bench", dependencies: ["TopCoins", .product(name: "Logging", package: "swift-log")], path: "Benchmarks/topcoins-bench",
@@ -64,7 +71,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TopCoinsTests", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
+        .testTarget(name: "TopCoinsTests", dependencies: ["TopCoins", "TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -29,7 +29,6 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /out/ /usr/local/bin/
 COPY Config ./Config
-COPY oas.yaml ./oas.yaml
 COPY Dockerfiles/entrypoint.sh /usr/local/bin/topcoins
 USER topcoins
 ENTRYPOINT ["/usr/local/bin/topcoins"]

@@ -3,8 +3,8 @@ import TopCoins
 // The config loader, on config file bytes read as each executable reads its config: every
 // input gives a config or a `ConfigError` that names the file and says what is wrong.
 
-/// A name inside `Config/`, so the API config's default `openapi_path` (`../oas.yaml`)
-/// resolves to the repository's document as it does for the shipped config.
+/// A name inside `Config/`, so an API config's `openapi_path` of `../oas.yaml` (as seeds
+/// taken from older shipped configs have) resolves to the repository's document.
 let configFile = repositoryRoot + "/Config/fuzz-input.json"
 let environment = ["CMC_API_KEY": "key", "CRYPTOCOMPARE_API_KEY": "key"]
 

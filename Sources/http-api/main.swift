@@ -1,3 +1,3 @@
-import TopCoins
+import TopCoinsCommandLine
 
-await HTTPAPIProgram.main()
+await HTTPAPICommand.start()

@@ -1,3 +1,3 @@
-import TopCoins
+import TopCoinsCommandLine
 
-await MergerProgram.main()
+await MergerCommand.start()

@@ -1,3 +1,3 @@
-import TopCoins
+import TopCoinsCommandLine
 
-await FetcherProgram.main(executable: "price-fetcher")
+await PriceFetcherCommand.start()

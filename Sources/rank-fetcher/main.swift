@@ -1,3 +1,3 @@
-import TopCoins
+import TopCoinsCommandLine
 
-await FetcherProgram.main(executable: "rank-fetcher")
+await RankFetcherCommand.start()

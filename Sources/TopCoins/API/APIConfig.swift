@@ -13,7 +13,8 @@ public struct APIConfig: Sendable {
     /// A snapshot further ahead of this host's clock is not served as the latest (as the merger's).
     public let maxClockSkewSeconds: Int
     public let mergedStream: String
-    /// The OpenAPI document served at `/openapi.yaml`, loaded at start-up.
+    /// The OpenAPI document served at `/openapi.yaml`: the built-in copy of `oas.yaml`, or the
+    /// file at `openapi_path` (read at start-up) when the config names one.
     public let openAPIDocument: [UInt8]
     /// Rendered past snapshots kept in memory.
     public let historyCacheSize: Int
@@ -43,13 +44,16 @@ public struct APIConfig: Sendable {
             maxConnections: try config.integer("max_connections", in: 1...1_000_000) ?? 2048)
         opsPort = try config.integer("ops_port", in: 0...65535)
         opsHost = try config.string("ops_host")
-        // Relative paths are relative to the config file, so the repository layout works from any directory.
-        let path = try config.string("openapi_path") ?? "../oas.yaml"
-        let resolved = path.hasPrefix("/") ? path : APIConfig.directory(of: config.file) + path
-        guard let document = ConfigFile.readFile(resolved) else {
-            throw config.error("openapi_path", "cannot read \(resolved)")
+        if let path = try config.string("openapi_path") {
+            // Relative to the config file, so a config works from any directory.
+            let resolved = path.hasPrefix("/") ? path : APIConfig.directory(of: config.file) + path
+            guard let document = ConfigFile.readFile(resolved) else {
+                throw config.error("openapi_path", "cannot read \(resolved)")
+            }
+            openAPIDocument = document
+        } else {
+            openAPIDocument = OpenAPIDocument.bytes
         }
-        openAPIDocument = document
         settings = try ServiceSettings(reading: config)
         try config.rejectUnknownKeys()
     }

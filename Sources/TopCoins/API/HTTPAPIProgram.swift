@@ -40,14 +40,15 @@ public enum HTTPAPIProgram {
         return (services, historyClients + [followerClient])
     }
 
-    public static func main() async -> Never {
+    /// Serves from the config at `configPath` until SIGTERM or SIGINT; `port` and `host`
+    /// (the command line's) win over the config's.
+    public static func main(configPath: String, port: Int?, host: String?) async -> Never {
         let executable = "http-api"
-        let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsListen: true)
-        var (logger, config) = ProcessRunner.start(executable: executable, configPath: options.configPath) { (object) throws(ConfigError) in
+        var (logger, config) = ProcessRunner.start(executable: executable, configPath: configPath) { (object) throws(ConfigError) in
             try APIConfig(reading: object)
         }
-        if let port = options.port { config.port = port }
-        if let host = options.host { config.host = host }
+        if let port { config.port = port }
+        if let host { config.host = host }
         let (services, clients) = buildServices(config: config, metrics: APIMetrics.bootstrap(), logger: logger)
         await ProcessRunner.run(services, logger: logger)
         for client in clients { await client.shutdown() }

@@ -77,16 +77,17 @@ public enum FetcherProgram {
     /// The merger's schema for the streams these fetchers feed.
     static let requiredFields = ["price-fetcher": MergeRule.priceFields, "rank-fetcher": MergeRule.rankFields]
 
-    public static func main(executable: String) async -> Never {
-        let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()), allowsOnce: true)
-        let (logger, config) = ProcessRunner.start(executable: executable, configPath: options.configPath) { (object) throws(ConfigError) in
+    /// Runs the fetcher from the config at `configPath`: on its schedule until SIGTERM or
+    /// SIGINT, or one cycle with `once` (exit 1 when that cycle fails).
+    public static func main(executable: String, configPath: String, once: Bool) async -> Never {
+        let (logger, config) = ProcessRunner.start(executable: executable, configPath: configPath) { (object) throws(ConfigError) in
             try FetcherConfig(reading: object, requiring: FetcherProgram.requiredFields[executable] ?? [])
         }
         let http = HTTPClient(threads: 1)
         let redis = RedisClient(endpoint: config.settings.redis)
         let fetcher = Fetcher(config: config, http: http, redis: redis, logger: logger)
         var exitCode: Int32 = 0
-        if options.once {
+        if once {
             let result = await fetcher.runCycle(publishDeadline: .now.advanced(by: .seconds(10)))
             if case .failure = result { exitCode = 1 }
         } else {
@@ -100,10 +101,10 @@ public enum FetcherProgram {
 
 /// The `merger` program.
 public enum MergerProgram {
-    public static func main() async -> Never {
+    /// Runs the merger from the config at `configPath` until SIGTERM or SIGINT.
+    public static func main(configPath: String) async -> Never {
         let executable = "merger"
-        let options = CommandLineOptions(executable: executable, arguments: Array(CommandLine.arguments.dropFirst()))
-        let (logger, config) = ProcessRunner.start(executable: executable, configPath: options.configPath) { (object) throws(ConfigError) in
+        let (logger, config) = ProcessRunner.start(executable: executable, configPath: configPath) { (object) throws(ConfigError) in
             try MergerConfig(reading: object)
         }
         let service = MergerService(config: config, logger: logger)

@@ -115,11 +115,6 @@ extension TestBed {
     /// Starts the API on a free port with extra environment; returns once it listens.
     func startFaultAPI(environment: [String: String] = [:], edit: (inout JSONValue) -> Void = { _ in }) async throws -> APIServer {
         let config = try writeFaultAPIConfig(edit: edit)
-        let process = try start("http-api", arguments: ["--config", config], environment: environment)
-        let line = try await process.waitForLine { $0.contains("msg=\"http-api listening\"") }
-        guard let portText = line.split(separator: " ").first(where: { $0.hasPrefix("port=") })?.dropFirst(5), let port = Int(portText) else {
-            throw HarnessError("no port in \(line)")
-        }
-        return APIServer(process: process, port: port)
+        return try await APIServer.listening(try start("http-api", arguments: ["--config", config], environment: environment))
     }
 }

@@ -73,12 +73,7 @@ extension TestBed {
                 .setting(["openapi_path"], .string(BuildProducts.packageRoot.appendingPathComponent("oas.yaml").path))
             edit(&config)
         }
-        let process = try start("http-api", arguments: ["--config", config])
-        let line = try await process.waitForLine { $0.contains("msg=\"http-api listening\"") }
-        guard let portText = line.split(separator: " ").first(where: { $0.hasPrefix("port=") })?.dropFirst(5), let port = Int(portText) else {
-            throw HarnessError("no port in \(line)")
-        }
-        return APIServer(process: process, port: port)
+        return try await APIServer.listening(try start("http-api", arguments: ["--config", config]))
     }
 }
 
@@ -87,6 +82,15 @@ struct APIServer: Sendable {
     let process: ChildProcess
     let port: Int
     static let http = HTTPClient(threads: 2)
+
+    /// Waits until `process` (an http-api) logs that it listens, and reads the port from that line.
+    static func listening(_ process: ChildProcess) async throws -> APIServer {
+        let line = try await process.waitForLine { $0.contains("msg=\"http-api listening\"") }
+        guard let portText = line.split(separator: " ").first(where: { $0.hasPrefix("port=") })?.dropFirst(5), let port = Int(portText) else {
+            throw HarnessError("no port in \(line)")
+        }
+        return APIServer(process: process, port: port)
+    }
 
     func request(_ pathAndQuery: String, method: String = "GET", headers: [(String, String)] = []) async throws -> HTTPResponse {
         try await APIServer.http.send(HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(pathAndQuery)", headers: headers, timeoutSeconds: 10))

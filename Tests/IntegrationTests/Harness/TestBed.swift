@@ -92,11 +92,15 @@ final class TestBed: @unchecked Sendable {
     }
 
     /// Starts a built executable with the bed's environment (plus `environment`, minus
-    /// `unsetEnvironment`); it is stopped at teardown if still running.
-    func start(_ product: String, arguments: [String], environment: [String: String] = [:], unsetEnvironment: [String] = []) throws -> ChildProcess {
+    /// `unsetEnvironment`), in `currentDirectory` (the package root by default); it is stopped
+    /// at teardown if still running.
+    func start(
+        _ product: String, arguments: [String], environment: [String: String] = [:], unsetEnvironment: [String] = [], currentDirectory: URL? = nil
+    ) throws -> ChildProcess {
         var merged = self.environment.merging(environment) { $1 }
         for key in unsetEnvironment { merged[key] = nil }
-        let child = try ChildProcess(product: product, arguments: arguments, environment: merged, unsetEnvironment: unsetEnvironment)
+        let child = try ChildProcess(
+            product: product, arguments: arguments, environment: merged, unsetEnvironment: unsetEnvironment, currentDirectory: currentDirectory)
         children.append(child)
         return child
     }

@@ -1,0 +1,47 @@
+import ArgumentParser
+import TopCoins
+
+/// `price-fetcher`: CoinMarketCap's prices, one snapshot per cycle on `topcoins:prices`.
+public struct PriceFetcherCommand: ServiceCommand {
+    public static let configuration = CommandConfiguration.service(
+        "price-fetcher", abstract: "Fetches USD prices on a schedule and publishes each snapshot to a Redis stream.",
+        exitCodes: FetcherCommandText.exitCodes)
+
+    @Option(help: FetcherCommandText.config)
+    var config = "Config/price-fetcher.json"
+
+    @Flag(help: FetcherCommandText.once)
+    var once = false
+
+    public init() {}
+
+    public func run() async {
+        await FetcherProgram.main(executable: "price-fetcher", configPath: config, once: once)
+    }
+}
+
+/// `rank-fetcher`: CryptoCompare's toplist by 24-hour volume, one snapshot per cycle on `topcoins:ranks`.
+public struct RankFetcherCommand: ServiceCommand {
+    public static let configuration = CommandConfiguration.service(
+        "rank-fetcher", abstract: "Fetches the ranking by 24-hour volume on a schedule and publishes each snapshot to a Redis stream.",
+        exitCodes: FetcherCommandText.exitCodes)
+
+    @Option(help: FetcherCommandText.config)
+    var config = "Config/rank-fetcher.json"
+
+    @Flag(help: FetcherCommandText.once)
+    var once = false
+
+    public init() {}
+
+    public func run() async {
+        await FetcherProgram.main(executable: "rank-fetcher", configPath: config, once: once)
+    }
+}
+
+/// The help both fetchers share.
+enum FetcherCommandText {
+    static let config = ArgumentHelp("The fetcher's JSON config.", valueName: "path")
+    static let once = ArgumentHelp("Run one fetch cycle, publish its snapshot, and exit.")
+    static let exitCodes = ", 1 when a --once cycle fails (0 when it publishes)"
+}
