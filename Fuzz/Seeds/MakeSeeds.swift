@@ -76,6 +76,17 @@ enum MakeSeeds {
         let empty = MergedSnapshot(timestamp: merged.timestamp, prices: merged.prices, ranks: merged.ranks, rows: [], leftOut: [:])
         try write("snapshot/no-rows.bin", SnapshotFraming.bytes(registry: [], body: SnapshotCodec.encode(empty, assetIndexes: [])))
 
+        // Series: an appended raw hour with its times, its compact block, buckets, a catalogue.
+        let times = (0..<4).flatMap { SeriesCodec.time(fetchedAt.adding(milliseconds: Int64($0) * 60_000)) }
+        let points = rows.prefix(4).enumerated().map { (ordinal: $0.offset, price: $0.element.price) }
+        try write("series/raw.bin", [0, 4] + times + points.flatMap { SeriesCodec.point(ordinal: $0.ordinal, price: $0.price) })
+        try write("series/compact.bin", [0, 4] + times + SeriesCodec.compacted(points))
+        let bucket = PriceBucket(start: Timestamp(milliseconds: 7_200_000), width: 3_600_000, open: rows[0].price, high: huge, low: rows[1].price, close: rows[2].price, count: 60)
+        try write("series/buckets.bin", [1, 0] + SeriesCodec.bucketRecord(bucket, spanStart: 0) + SeriesCodec.bucketRecord(bucket, spanStart: 0))
+        var catalogue = Catalogue()
+        for row in rows { catalogue.record(.init(cmcId: row.cmcId, symbol: row.symbol, name: row.name), at: fetchedAt) }
+        try write("series/catalogue.bin", [2] + catalogue.encoded)
+
         // Configs: the shipped ones as they are.
         for name in ["price-fetcher", "rank-fetcher", "merger", "http-api"] {
             try write("config/\(name).json", try file("Config/\(name).json"))

@@ -62,17 +62,3 @@ extension History {
         return result
     }
 }
-
-extension SeriesCodec {
-    /// The points an asset's field holds in `span`, ascending; a raw span needs its times.
-    public static func points(_ field: [UInt8], span: SeriesSpan, times timesField: [UInt8]?) throws(CorruptSeries) -> [PriceBucket] {
-        guard span.granularity == .snapshot else { return try buckets(field, spanStart: span.start, resolution: span.granularity) }
-        let times = try times(timesField ?? [])
-        return try rawPoints(field).map { point throws(CorruptSeries) in
-            guard point.ordinal < times.count, let time = Timestamp(plausible: times[point.ordinal]) else {
-                throw CorruptSeries(detail: "point \(point.ordinal) has no plausible time among \(times.count)")
-            }
-            return PriceBucket(point: time, price: point.price)
-        }.sorted { $0.start < $1.start }
-    }
-}

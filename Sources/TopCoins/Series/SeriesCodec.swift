@@ -51,14 +51,14 @@ public enum SeriesCodec {
     }
 
     /// A whole raw point, ordinal included (what the write script's append produces).
-    static func point(ordinal: Int, price: DecimalNumber) -> [UInt8] {
+    public static func point(ordinal: Int, price: DecimalNumber) -> [UInt8] {
         var writer = ByteWriter()
         writer.varint(UInt64(ordinal) << 1)
         writer.price(price)
         return writer.bytes
     }
 
-    /// The (ordinal, price) pairs of a raw field, ascending by ordinal.
+    /// The (ordinal, price) pairs of a raw field, ascending by ordinal, one per ordinal.
     public static func rawPoints(_ bytes: [UInt8]) throws(CorruptSeries) -> [(ordinal: Int, price: DecimalNumber)] {
         var reader = ByteReader(bytes)
         var points: [(ordinal: Int, price: DecimalNumber)] = []
@@ -78,8 +78,10 @@ public enum SeriesCodec {
         } catch {
             throw CorruptSeries(detail: "\(error)")
         }
-        if !zip(points, points.dropFirst()).allSatisfy({ $0.ordinal < $1.ordinal }) { points.sort { $0.ordinal < $1.ordinal } }
-        return points
+        guard !zip(points, points.dropFirst()).allSatisfy({ $0.ordinal < $1.ordinal }) else { return points }
+        // Out of order or repeated (never written so): ascending, the first of each ordinal.
+        var seen: Set<Int> = []
+        return points.filter { seen.insert($0.ordinal).inserted }.sorted { $0.ordinal < $1.ordinal }
     }
 
     private static func readBlock(_ reader: inout ByteReader, into points: inout [(ordinal: Int, price: DecimalNumber)]) throws {
@@ -181,5 +183,17 @@ public enum SeriesCodec {
             throw CorruptSeries(detail: "\(error)")
         }
         return byIndex.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    /// The points an asset's field holds in `span`, ascending; a raw span needs its times.
+    public static func points(_ field: [UInt8], span: SeriesSpan, times timesField: [UInt8]?) throws(CorruptSeries) -> [PriceBucket] {
+        guard span.granularity == .snapshot else { return try buckets(field, spanStart: span.start, resolution: span.granularity) }
+        let times = try times(timesField ?? [])
+        return try rawPoints(field).map { point throws(CorruptSeries) in
+            guard point.ordinal < times.count, let time = Timestamp(plausible: times[point.ordinal]) else {
+                throw CorruptSeries(detail: "point \(point.ordinal) has no plausible time among \(times.count)")
+            }
+            return PriceBucket(point: time, price: point.price)
+        }.sorted { $0.start < $1.start }
     }
 }
