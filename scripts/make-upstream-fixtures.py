@@ -7,7 +7,8 @@ Standard library only. Same arguments -> byte-identical output.
     python3 scripts/make-upstream-fixtures.py [--out DIR] [--coins N] [--seed S]
 
 Default output: Config/demo/upstream/ (relative to the repo root).
-Shapes follow /work/shared/upstream/API_SHAPES.md sections 1 and 2.
+Shapes, key order and number formatting are those documented for each source's endpoints
+(CoinMarketCap Pro listings/latest, CryptoCompare data-api top/list and min-api errors).
 Numbers are written the way JavaScript's JSON.stringify writes doubles
 (shortest round-trip; exponent form only below 1e-6 or from 1e21 up, as `1.23e-7` / `1e+21`).
 """

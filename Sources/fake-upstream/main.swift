@@ -14,6 +14,12 @@ import TopCoins
 ///   "body_file": "errors/x.json" | "body": "...", "delay_ms": 0}]}`: answers for the next
 ///   requests to that path, in order; `DELETE /_faults` clears them.
 /// - `GET /_requests`: every request so far (`path`, `query`, `headers`) as JSON.
+///
+/// With `--walk-seed N` the CoinMarketCap prices move (for the demo): the first listing is the
+/// shipped one and every later request for its first page moves each coin's
+/// `quote.USD.price` one ``PriceWalk`` step, so the k-th listing of a seed is always the same
+/// and the pages of one fetch agree. Without it every listing is the shipped one, which the
+/// integration tests rely on.
 
 struct ScriptedResponse: Sendable {
     var status: Int
@@ -25,6 +31,24 @@ struct ScriptedResponse: Sendable {
 actor UpstreamState {
     var faults: [String: [ScriptedResponse]] = [:]
     var requests: [JSONValue] = []
+    private var listing: JSONValue
+    private var walk: PriceWalk?
+    private var listingsServed = 0
+
+    init(listing: JSONValue, walk: PriceWalk?) {
+        self.listing = listing
+        self.walk = walk
+    }
+
+    /// The listing for a request from `start` (1-based): one walk step on when it asks for the
+    /// first page of any listing but the first.
+    func servedListing(start: Int) -> JSONValue {
+        if start <= 1, walk != nil {
+            if listingsServed > 0 { listing = walked(listing, &walk!) }
+            listingsServed += 1
+        }
+        return listing
+    }
 
     func record(_ request: JSONValue) { requests.append(request) }
     func nextFault(for path: String) -> ScriptedResponse? {
@@ -46,6 +70,7 @@ struct Options {
     var port = 0
     var host = "127.0.0.1"
     var dataDirectory = "Config/demo/upstream"
+    var walkSeed: UInt64?
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -54,7 +79,10 @@ struct Options {
             case "--port": port = Int(iterator.next() ?? "") ?? 0
             case "--host": host = iterator.next() ?? host
             case "--data": dataDirectory = iterator.next() ?? dataDirectory
-            default: Exit.usage("usage: fake-upstream [--port N] [--host ADDRESS] [--data DIR]")
+            case "--walk-seed":
+                guard let seed = UInt64(iterator.next() ?? "") else { Exit.usage("--walk-seed takes an unsigned integer") }
+                walkSeed = seed
+            default: Exit.usage("usage: fake-upstream [--port N] [--host ADDRESS] [--data DIR] [--walk-seed N]")
             }
         }
     }
@@ -76,7 +104,7 @@ do {
 let toplistPages: [[UInt8]] = (1...).lazy.map { "cryptocompare/top-list-page-\($0).json" }
     .prefix { ConfigFile.readFile("\(dataDirectory)/\($0)") != nil }.map { load($0) }
 let emptyToplistPage = Array(#"{"Data":{"STATS":{"PAGE":0,"PAGE_SIZE":100,"TOTAL_ASSETS":0},"LIST":[]},"Err":{}}"#.utf8)
-let state = UpstreamState()
+let state = UpstreamState(listing: listing, walk: options.walkSeed.map(PriceWalk.init(seed:)))
 
 func json(_ status: HTTPResponse.Status, _ bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
     var headers = headers
@@ -84,8 +112,32 @@ func json(_ status: HTTPResponse.Status, _ bytes: [UInt8], headers: HTTPFields =
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
 }
 
+/// `value` with its member at `path` replaced by `transform` of it; unchanged where the path
+/// leads nowhere. Members keep their order.
+func updating(_ value: JSONValue, at path: ArraySlice<String>, _ transform: (JSONValue) -> JSONValue) -> JSONValue {
+    guard let key = path.first else { return transform(value) }
+    guard case .object(let object) = value else { return value }
+    var rebuilt = JSONObject()
+    for (name, member) in object.members { rebuilt.append(name, name == key ? updating(member, at: path.dropFirst(), transform) : member) }
+    return .object(rebuilt)
+}
+
+/// The listing with every coin's non-null `quote.USD.price` one walk step on.
+func walked(_ listing: JSONValue, _ walk: inout PriceWalk) -> JSONValue {
+    updating(listing, at: ["data"]) { data in
+        guard case .array(let coins) = data else { return data }
+        return .array(
+            coins.map { coin in
+                updating(coin, at: ["quote", "USD", "price"]) { price in
+                    guard case .number(let literal) = price, let decimal = DecimalNumber(literal) else { return price }
+                    return .number(walk.step(decimal).text)
+                }
+            })
+    }
+}
+
 /// The listing's `data` from `start` (1-based), at most `limit` items, like CoinMarketCap.
-func listingSlice(start: Int, limit: Int) -> [UInt8] {
+func listingSlice(_ listing: JSONValue, start: Int, limit: Int) -> [UInt8] {
     guard case .object(var envelope) = listing, case .array(let data)? = listing["data"] else { return [] }
     let from = min(max(start - 1, 0), data.count)
     let slice = Array(data[from..<min(from + max(limit, 0), data.count)])
@@ -149,7 +201,7 @@ let responder = CallbackResponder<BasicRequestContext> { request, context in
     case "/v1/cryptocurrency/listings/latest":
         let start = query["start"].flatMap { Int($0) } ?? 1
         let limit = query["limit"].flatMap { Int($0) } ?? 100
-        return json(.ok, listingSlice(start: start, limit: limit))
+        return json(.ok, listingSlice(await state.servedListing(start: start), start: start, limit: limit))
     case "/asset/v1/top/list":
         let page = query["page"].flatMap { Int($0) } ?? 1
         return json(.ok, (1...toplistPages.count).contains(page) ? toplistPages[page - 1] : emptyToplistPage)

@@ -111,7 +111,7 @@ struct FetcherConfigTests {
         #expect(try Self.load(Self.edited(#""timeout_seconds": 30"#, #""timeout_seconds": 0.25"#)).request.timeoutSeconds == 0.25)
     }
 
-    @Test(arguments: ["http://127.0.0.1:9999/listings", "https://h", "file:///work/Config/demo/x.json", "HTTPS://EXAMPLE.COM/a"])
+    @Test(arguments: ["http://127.0.0.1:9999/listings", "https://h", "file:///srv/topcoins/x.json", "HTTPS://EXAMPLE.COM/a"])
     func acceptsURLSchemes(url: String) throws {
         let text = Self.edited("https://pro-api.coinmarketcap.com/v1/cryptocurrency/listings/latest", url)
         #expect(try Self.load(text).request.url == url)
