@@ -41,24 +41,15 @@ func fail(_ message: String) -> Never {
 
 /// Deterministic synthetic fetches shaped like the fetchers' messages.
 enum Synthetic {
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    }
+    /// A uniform draw in [0, 1).
+    static func unit(_ random: inout SplitMix64) -> Double { Double(random.next() >> 11) / Double(1 << 53) }
 
     /// A CoinMarketCap-like price with 16 significant digits, moved a little by `step`.
     static func price(_ id: Int, step: Int) -> String {
-        var generator = Generator(state: UInt64(id))
-        let base = 10 ** (generator.unit() * 10 - 5)
-        var walk = Generator(state: UInt64(id) &* 31 &+ UInt64(step))
-        let value = base * (1 + (walk.unit() - 0.5) * 0.01)
+        var generator = SplitMix64(seed: UInt64(id))
+        let base = 10 ** (unit(&generator) * 10 - 5)
+        var walk = SplitMix64(seed: UInt64(id) &* 31 &+ UInt64(step))
+        let value = base * (1 + (unit(&walk) - 0.5) * 0.01)
         let digits = max(0, 15 - Int(log10(value).rounded(.down)))
         return DecimalNumber(String(format16: value, fractionDigits: min(digits, 20)))!.text
     }
@@ -76,7 +67,7 @@ enum Synthetic {
     /// Ranks over distinct price ids in a shuffled order; about 3% have no CMC id and 3% an id
     /// the price source lacks, as in the real data. `count` must not exceed `prices`.
     static func ranks(_ count: Int, prices: Int, step: Int) -> [JSONObject] {
-        var generator = Generator(state: UInt64(step) &+ 99)
+        var generator = SplitMix64(seed: UInt64(step) &+ 99)
         let offset = Int(generator.next() % UInt64(prices))
         return (0..<count).map { index in
             let roll = generator.next() % 100

@@ -25,9 +25,8 @@ struct MovingMarket {
     /// Prices with CoinMarketCap-like digits, moving with `step`: exact text the test can
     /// compare digit for digit.
     func price(_ id: Int64, step: Int) -> String {
-        var mixed = (UInt64(id) &* 1_000_003 &+ UInt64(step)) &* 0xBF58_476D_1CE4_E5B9
-        mixed ^= mixed >> 31
-        let mantissa = 1_000_000_000 * id + Int64(mixed % 900_000_000)
+        var random = SplitMix64(seed: UInt64(id) &* 1_000_003 &+ UInt64(step))
+        let mantissa = 1_000_000_000 * id + Int64(random.next() % 900_000_000)
         return DecimalNumber(mantissa: mantissa, scale: UInt8(6 + id % 5)).text
     }
 
