@@ -57,6 +57,8 @@ let package = Package(
         .executableTarget(name: "rank-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "merger", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "http-api", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
+        // Writes a day of minute history for the demo (scripts/demo), as the merger would.
+        .executableTarget(name: "demo-history", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         // Release-mode measurements of the inner loops, run by scripts/bench.
         .executableTarget(
             name: "topcoins-bench", dependencies: ["TopCoins", .product(name: "Logging", package: "swift-log")], path: "Benchmarks/topcoins-bench",

@@ -1,0 +1,80 @@
+import TopCoins
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a day of minute history for the demo, so every series endpoint has something to
+/// show at once: the shipped CoinMarketCap listing and CryptoCompare pages, mapped by the demo
+/// fetcher configs, prices moved by the same seeded walk the fake upstream uses, merged and
+/// written as the merger writes (snapshot, series and catalogue in one atomic write).
+///
+///     demo-history CONFIG_DIR MINUTES WALK_SEED      (REDIS_URL from the environment)
+///
+/// It writes nothing when history already holds a snapshot, so running it twice is harmless.
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count == 3, let minutes = Int(arguments[1]), minutes > 0, let seed = UInt64(arguments[2]) else {
+    Exit.usage("usage: demo-history CONFIG_DIR MINUTES WALK_SEED")
+}
+let directory = arguments[0]
+let environment = ConfigFile.processEnvironment
+
+func fetched(_ executable: String, documents: [String], at time: Timestamp) throws(ConfigError) -> FetchedSnapshot {
+    let config = try ConfigFile.load("\(directory)/\(executable).json", environment: environment) { (object) throws(ConfigError) in
+        try FetcherConfig(reading: object)
+    }
+    var items: [JSONValue] = []
+    for path in documents {
+        guard let bytes = ConfigFile.readFile(path), let document = try? JSONParser.parse(bytes) else { Exit.usage("demo-history: cannot read \(path)") }
+        if case .array(let elements)? = config.records.resolve(in: document) { items += elements }
+    }
+    let output = RecordMapper(fields: config.fields).map(items)
+    return FetchedSnapshot(source: config.source, fetchedAt: time, records: output.records, skipped: output.skipped)
+}
+
+let upstream = "\(directory)/upstream"
+let start = Timestamp.now.adding(milliseconds: -Int64(minutes) * 60_000)
+let pricesAtStart: FetchedSnapshot
+let ranks: FetchedSnapshot
+do {
+    pricesAtStart = try fetched("price-fetcher", documents: ["\(upstream)/coinmarketcap/listings-latest.json"], at: start)
+    ranks = try fetched("rank-fetcher", documents: (1...6).map { "\(upstream)/cryptocompare/top-list-page-\($0).json" }, at: start)
+} catch {
+    Exit.config(error, executable: "demo-history")
+}
+
+let redis = RedisClient(endpoint: try RedisEndpoint(url: environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"))
+let history = History(redis: redis)
+guard try await history.latestTimestamp() == nil else {
+    print("demo-history: history is not empty, nothing written")
+    exit(0)
+}
+let lease = MergerLease(redis: redis, key: history.keys.mergerLease, owner: "demo-history", seconds: 60)
+guard try await lease.acquire() else { Exit.usage("demo-history: a merger holds the lease; run this before the merger") }
+/// The minutes of history, each a walk step on from the one before.
+func writeHistory(_ history: History, lease: MergerLease) async throws {
+    var registry = AssetRegistry()
+    var catalogue = Catalogue()
+    var walk = PriceWalk(seed: seed)
+    var records = pricesAtStart.records
+    for minute in 0..<minutes {
+        let time = start.adding(milliseconds: Int64(minute) * 60_000)
+        if minute > 0 {
+            records = records.map { record in
+                guard case .number(let text)? = record["price_usd"], let price = DecimalNumber(text) else { return record }
+                return JSONObject(record.members.map { ($0, $0 == "price_usd" ? .number(walk.step(price).text) : $1) })
+            }
+        }
+        let prices = FetchedSnapshot(source: pricesAtStart.source, fetchedAt: time, records: records, skipped: [:])
+        let rankings = FetchedSnapshot(source: ranks.source, fetchedAt: time, records: ranks.records, skipped: [:])
+        let merged = MergeRule.merge(prices: .init(entryID: "\(time.milliseconds)-0", snapshot: prices), ranks: .init(entryID: "\(time.milliseconds)-1", snapshot: rankings))
+        for asset in MergeRule.listing(prices) { catalogue.record(asset, at: time) }
+        let outcome = try await history.write(merged, registry: &registry, catalogue: catalogue, announceOn: "topcoins:merged", lease: lease, latestLimit: .latestRepresentable)
+        guard outcome == .written else { Exit.usage("demo-history: the write at \(time) was \(outcome)") }
+    }
+}
+
+try await writeHistory(history, lease: lease)
+try await lease.release()
+print("demo-history: wrote \(minutes) minute snapshots from \(start) on")
+await redis.shutdown()
