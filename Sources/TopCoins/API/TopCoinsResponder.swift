@@ -160,25 +160,22 @@ public struct TopCoinsResponder: HTTPResponder {
         }
         let pipeline = library.pipeline.sorted(by: { $0.key < $1.key })
         // A source whose fetch times the merger refuses as ahead of its clock.
-        for (_, fields) in pipeline {
-            for field in fields.keys.sorted() where field.hasPrefix(PipelineStatus.clockSkewPrefix) {
-                reasons.append(.string("clock_skew:\(field.dropFirst(PipelineStatus.clockSkewPrefix.count))"))
-            }
+        for (_, record) in pipeline {
+            reasons += record.clockSkewedSources.map { .string("clock_skew:\($0)") }
         }
         let ready = reasons.isEmpty
         // Which component holds the pipeline up: its last success is as old as stale data.
         var components = JSONObject()
-        for (component, fields) in pipeline {
+        for (component, record) in pipeline {
             var status = JSONObject()
-            let lastSuccess = fields["last_success_at"].flatMap { Timestamp(plausibleText: $0) }
-            if let lastSuccess { status.append("last_success_at", .string(lastSuccess.iso8601)) }
-            if let lastError = fields["last_error_at"].flatMap({ Timestamp(plausibleText: $0) }) {
+            if let lastSuccess = record.lastSuccessAt { status.append("last_success_at", .string(lastSuccess.iso8601)) }
+            if let lastError = record.lastErrorAt {
                 status.append("last_error_at", .string(lastError.iso8601))
-                status.append("last_error_reason", .string(fields["last_error_reason"] ?? ""))
-                status.append("last_error", .string(fields["last_error"] ?? ""))
+                status.append("last_error_reason", .string(record.lastErrorReason ?? ""))
+                status.append("last_error", .string(record.lastError ?? ""))
             }
             components.append(component, .object(status))
-            let stalled = lastSuccess.map { now.milliseconds - $0.milliseconds > Int64(config.staleAfterSeconds) * 1000 } ?? true
+            let stalled = record.lastSuccessAt.map { now.milliseconds - $0.milliseconds > Int64(config.staleAfterSeconds) * 1000 } ?? true
             if (stale || library.latest == nil), stalled { reasons.append(.string("stalled:\(component)")) }
         }
         members.append(("components", .object(components)))
