@@ -3,8 +3,9 @@ import Metrics
 import Prometheus
 import Synchronization
 
-/// The API's Prometheus metrics: request counts and latency by route and status through
-/// swift-metrics, plus gauges of the served snapshot and of the pipeline status read from Redis.
+/// The API's Prometheus metrics: request counts and latency by matched route (the template,
+/// see `RouteMetricsMiddleware`) and status through swift-metrics, plus gauges of the served
+/// snapshot and of the pipeline status read from Redis.
 public final class APIMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let requestMetrics = Mutex<[RequestKey: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
@@ -14,12 +15,16 @@ public final class APIMetrics: Sendable {
         let status: Int
     }
 
-    /// Routes are a closed set, so unknown paths cannot grow the label space.
-    static func route(of path: String) -> String {
-        switch path {
-        case "/", "/health", "/ready", "/metrics", "/openapi.yaml": path
-        default: "other"
-        }
+    /// The label of requests the router matched to no route: unknown paths, and methods the
+    /// API does not have (the router matches method and path together).
+    static let unmatched = "unmatched"
+
+    /// The route label from the router's `endpointPath`: a route template (`/`,
+    /// `/assets/{id}`) always starts with `/`; the router names its own 404 `NotFound`, and a
+    /// 405 answered before routing leaves it nil.
+    static func route(matched endpointPath: String?) -> String {
+        guard let endpointPath, endpointPath.hasPrefix("/") else { return unmatched }
+        return endpointPath
     }
 
     /// Bootstraps swift-metrics with a Prometheus registry; call once per process.
@@ -33,8 +38,8 @@ public final class APIMetrics: Sendable {
         self.registry = registry
     }
 
-    func record(path: String, status: Int, duration: Duration) {
-        let key = RequestKey(route: APIMetrics.route(of: path), status: status)
+    func record(route: String, status: Int, duration: Duration) {
+        let key = RequestKey(route: route, status: status)
         let metrics = requestMetrics.withLock { cache in
             if let existing = cache[key] { return existing }
             let created = (
