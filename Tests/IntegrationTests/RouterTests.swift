@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Testing
 
 @testable import TopCoins
@@ -98,6 +99,18 @@ struct RouterTests {
             #expect(requests.contains { $0.contains(#"route="unmatched""#) && $0.contains(#"status="405""#) }, "\(requests)")
             #expect(!metrics.contains("scan-"), "a raw path became a label")
         }
+    }
+
+    @Test("Hummingbird's own errors take the JSON shape, their code the status in snake case")
+    func hummingbirdErrorsAreTranslated() throws {
+        let tooLarge = APIError(HTTPError(.contentTooLarge, message: "the body is too large"), path: "/")
+        #expect(tooLarge.status == 413 && tooLarge.code == "content_too_large" && tooLarge.message == "the body is too large")
+        let badRequest = APIError(HTTPError(400), path: "/")
+        #expect(badRequest.status == 400 && badRequest.code == "bad_request" && badRequest.message == "Bad Request")
+        #expect(APIError(NIOTooManyBytesError(maxBytes: 10), path: "/").code == "content_too_large")
+        #expect(APIError(HTTPError(.notFound), path: "/x") == .notFound("/x"))
+        let body = try JSONParser.parse(tooLarge.body)["error"]
+        #expect(body?["status"] == .number("413"))
     }
 
     @Test("a path parameter is read percent-decoded, with + kept as itself")

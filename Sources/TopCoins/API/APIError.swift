@@ -66,7 +66,8 @@ public struct APIError: Error, Sendable, Equatable {
             self = .notFound(path)
             return
         }
-        let reason = HTTPResponseStatus(statusCode: error.status.code).reasonPhrase
+        // A status made from a bare code has no reason phrase of its own; NIO's table has one.
+        let reason = error.status.reasonPhrase.isEmpty ? HTTPResponseStatus(statusCode: error.status.code).reasonPhrase : error.status.reasonPhrase
         let code = String(reason.lowercased().compactMap { $0.isLetter || $0.isNumber ? $0 : $0 == " " ? "_" : nil })
         self.init(status: error.status, code: code, message: (error as? HTTPError)?.body ?? reason)
     }
