@@ -4,8 +4,9 @@ import NIOCore
 
 /// Builds a listener's router from the route collections it serves, one collection per
 /// resource. Every router shares the same middleware, outermost first: metrics by matched
-/// route, errors rendered as JSON, GET and HEAD only. The router derives each HEAD from its
-/// GET (headers, no body), and answers unknown paths with its 404, rendered like any error.
+/// route, errors rendered as JSON, GET and HEAD only, one spelling per path. The router
+/// derives each HEAD from its GET (headers, no body), and answers unknown paths with its 404,
+/// rendered like any error.
 public struct APIRouter {
     public typealias Context = BasicRequestContext
 
@@ -41,6 +42,7 @@ public struct APIRouter {
             RouteMetricsMiddleware(metrics: metrics)
             APIErrorMiddleware()
             ReadOnlyMethodsMiddleware()
+            CanonicalPathMiddleware()
         }
         router.addRoutes(OperationsRoutes.liveness)
         if routes.contains(.api) {
