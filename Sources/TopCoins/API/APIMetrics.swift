@@ -3,8 +3,9 @@ import Metrics
 import Prometheus
 import Synchronization
 
-/// The API's Prometheus metrics: request counts and latency by route and status through
-/// swift-metrics, plus gauges of the served snapshot and of the pipeline status read from Redis.
+/// The API's Prometheus metrics: request counts and latency by matched route (the template,
+/// see `RouteMetricsMiddleware`) and status through swift-metrics, plus gauges of the served
+/// snapshot and of the pipeline status read from Redis.
 public final class APIMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let requestMetrics = Mutex<[RequestKey: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
@@ -14,12 +15,16 @@ public final class APIMetrics: Sendable {
         let status: Int
     }
 
-    /// Routes are a closed set, so unknown paths cannot grow the label space.
-    static func route(of path: String) -> String {
-        switch path {
-        case "/", "/health", "/ready", "/metrics", "/openapi.yaml": path
-        default: "other"
-        }
+    /// The label of requests the router matched to no route: unknown paths, and methods the
+    /// API does not have (the router matches method and path together).
+    static let unmatched = "unmatched"
+
+    /// The route label from the router's `endpointPath`: a route template (`/`,
+    /// `/assets/{id}`) always starts with `/`; the router names its own 404 `NotFound`, and a
+    /// 405 answered before routing leaves it nil.
+    static func route(matched endpointPath: String?) -> String {
+        guard let endpointPath, endpointPath.hasPrefix("/") else { return unmatched }
+        return endpointPath
     }
 
     /// Bootstraps swift-metrics with a Prometheus registry; call once per process.
@@ -33,8 +38,8 @@ public final class APIMetrics: Sendable {
         self.registry = registry
     }
 
-    func record(path: String, status: Int, duration: Duration) {
-        let key = RequestKey(route: APIMetrics.route(of: path), status: status)
+    func record(route: String, status: Int, duration: Duration) {
+        let key = RequestKey(route: route, status: status)
         let metrics = requestMetrics.withLock { cache in
             if let existing = cache[key] { return existing }
             let created = (
@@ -49,7 +54,7 @@ public final class APIMetrics: Sendable {
     }
 
     /// The exposition text: the registry's metrics, then the snapshot and pipeline gauges.
-    func render(latest: RenderedSnapshot?, redisReachable: Bool, pipeline: [String: [String: String]], now: Timestamp) -> [UInt8] {
+    func render(latest: RenderedSnapshot?, redisReachable: Bool, pipeline: [String: PipelineStatus.Record], now: Timestamp) -> [UInt8] {
         var text = registry.emitToString()
         func gauge(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
             guard !samples.isEmpty else { return }
@@ -71,21 +76,15 @@ public final class APIMetrics: Sendable {
         var failures: [([(String, String)], String)] = []
         var figures: [([(String, String)], String)] = []
         var durations: [([(String, String)], String)] = []
-        for (component, fields) in pipeline.sorted(by: { $0.key < $1.key }) {
+        for (component, record) in pipeline.sorted(by: { $0.key < $1.key }) {
             let label = ("component", component)
-            if let value = fields["last_success_at"].flatMap({ Double($0) }) { lastSuccess.append(([label], String(value / 1000))) }
-            if let value = fields["last_error_at"].flatMap({ Double($0) }) {
-                lastError.append(([label, ("reason", fields["last_error_reason"] ?? "")], String(value / 1000)))
-            }
-            if let value = fields["last_duration_ms"].flatMap({ Double($0) }) { durations.append(([label], String(value / 1000))) }
-            for (field, value) in fields.sorted(by: { $0.key < $1.key }) where Int(value) != nil {
-                if field == "cycles_ok" { cycles.append(([label, ("outcome", "ok")], value)) }
-                if field == "cycles_failed" { cycles.append(([label, ("outcome", "failed")], value)) }
-                if field.hasPrefix("failed.") { failures.append(([label, ("reason", String(field.dropFirst(7)))], value)) }
-                if field == "records_kept" || field == "rows" || field.hasPrefix("skipped.") || field.hasPrefix("left_out.") {
-                    figures.append(([label, ("figure", field)], value))
-                }
-            }
+            if let time = record.lastSuccessAt { lastSuccess.append(([label], String(time.seconds))) }
+            if let time = record.lastErrorAt { lastError.append(([label, ("reason", record.lastErrorReason ?? "")], String(time.seconds))) }
+            if let milliseconds = record.lastDurationMilliseconds { durations.append(([label], String(Double(milliseconds) / 1000))) }
+            if let count = record.cyclesFailed { cycles.append(([label, ("outcome", "failed")], String(count))) }
+            if let count = record.cyclesOK { cycles.append(([label, ("outcome", "ok")], String(count))) }
+            for (reason, count) in record.failures.sorted(by: { $0.key < $1.key }) { failures.append(([label, ("reason", reason)], String(count))) }
+            for (figure, count) in record.figures.sorted(by: { $0.key < $1.key }) { figures.append(([label, ("figure", figure)], String(count))) }
         }
         gauge("topcoins_pipeline_last_success_timestamp_seconds", "When each component last succeeded.", lastSuccess)
         gauge("topcoins_pipeline_last_error_timestamp_seconds", "When each component last failed, with the reason.", lastError)

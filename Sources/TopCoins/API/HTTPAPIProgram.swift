@@ -19,9 +19,10 @@ public enum HTTPAPIProgram {
             stores: historyClients.map { History(redis: $0) }, cacheSize: config.historyCacheSize, clockSkewSeconds: config.maxClockSkewSeconds,
             logger: logger)
         let follower = LatestSnapshotFollower(library: library, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
-        func listener(_ name: String, host: String, port: Int, routes: TopCoinsResponder.Routes) -> some Service {
+        let api = APIRouter(config: config, library: library, metrics: metrics)
+        func listener(_ name: String, host: String, port: Int, routes: APIRouter.Routes) -> some Service {
             Application(
-                responder: TopCoinsResponder(config: config, library: library, metrics: metrics, routes: routes),
+                router: api.router(serving: routes),
                 server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: config.connections) },
                 configuration: .init(address: .hostname(host, port: port), serverName: "topcoins"),
                 onServerRunning: { channel in

@@ -96,14 +96,15 @@ enum QueryString {
         }
     }
 
-    /// Percent-decoding with `+` as space; a malformed escape is kept as written.
-    static func decode(_ text: Substring) -> String {
+    /// Percent-decoding, with `+` as space unless `plusAsSpace` is false (as in a path, where
+    /// `+` is itself); a malformed escape is kept as written.
+    static func decode(_ text: Substring, plusAsSpace: Bool = true) -> String {
         var bytes: [UInt8] = []
         let utf8 = Array(text.utf8)
         var index = 0
         while index < utf8.count {
             let byte = utf8[index]
-            if byte == UInt8(ascii: "+") {
+            if plusAsSpace, byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count,
                 let value = UInt8(String(decoding: utf8[index + 1...index + 2], as: UTF8.self), radix: 16)

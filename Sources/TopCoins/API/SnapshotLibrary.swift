@@ -25,8 +25,8 @@ public final class SnapshotLibrary: Sendable {
         var cache: [Int64: (snapshot: RenderedSnapshot, lastUse: UInt64)] = [:]
         var clock: UInt64 = 0
         var redisReachable = false
-        /// Each pipeline component's status hash, as last read from Redis.
-        var pipeline: [String: [String: String]] = [:]
+        /// Each pipeline component's status, as last read from Redis.
+        var pipeline: [String: PipelineStatus.Record] = [:]
         /// Every snapshot timestamp in history, ascending; nil until first loaded.
         var index: [Int64]?
         /// Whether Redis refuses writes for lack of memory, as `INFO memory` last said.
@@ -61,7 +61,7 @@ public final class SnapshotLibrary: Sendable {
 
     public var latest: RenderedSnapshot? { state.withLock { $0.latest } }
     public var redisReachable: Bool { state.withLock { $0.redisReachable } }
-    public var pipeline: [String: [String: String]] { state.withLock { $0.pipeline } }
+    public var pipeline: [String: PipelineStatus.Record] { state.withLock { $0.pipeline } }
     public var redisOutOfMemory: Bool { state.withLock { $0.redisOutOfMemory } }
 
     func setRedisReachable(_ reachable: Bool) {
@@ -77,7 +77,7 @@ public final class SnapshotLibrary: Sendable {
         timestamp.milliseconds - now.milliseconds > clockSkewMilliseconds
     }
 
-    func setPipeline(_ pipeline: [String: [String: String]]) {
+    func setPipeline(_ pipeline: [String: PipelineStatus.Record]) {
         state.withLock { $0.pipeline = pipeline }
     }
 

@@ -45,8 +45,8 @@ extension APIError {
     /// The whole HTTP/1.1 response, for the handlers that answer before the HTTP codec runs.
     var rawResponse: ByteBuffer {
         let body = self.body
-        let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
-        var head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+        let reason = HTTPResponseStatus(statusCode: status.code).reasonPhrase
+        var head = "HTTP/1.1 \(status.code) \(reason)\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
         if let retryAfterSeconds { head += "Retry-After: \(retryAfterSeconds)\r\n" }
         var buffer = ByteBuffer(string: head + "\r\n")
         buffer.writeBytes(body)
