@@ -18,6 +18,10 @@ public struct APIConfig: Sendable {
     public let openAPIDocument: [UInt8]
     /// Rendered past snapshots kept in memory.
     public let historyCacheSize: Int
+    /// The most points (raw or buckets) one series answer may hold.
+    public let maxPoints: Int
+    /// Decoded and rendered series points kept in memory, across all assets.
+    public let seriesCachePoints: Int
     public let connections: ConnectionLimits
     /// Where `/metrics` and `/ready` are served (they show error texts): nil keeps them on the
     /// API's own listener; a port of their own takes them off the public one.
@@ -38,6 +42,8 @@ public struct APIConfig: Sendable {
         maxClockSkewSeconds = try config.integer("max_clock_skew_seconds", in: 0...3600) ?? 10
         mergedStream = try config.string("merged_stream") ?? "topcoins:merged"
         historyCacheSize = try config.integer("history_cache_size", in: 0...100_000) ?? 64
+        maxPoints = try config.integer("max_points", in: 1...1_000_000) ?? 10_000
+        seriesCachePoints = try config.integer("series_cache_points", in: 0...100_000_000) ?? 2_000_000
         connections = ConnectionLimits(
             idleTimeout: .seconds(try config.integer("idle_timeout_seconds", in: 1...86_400) ?? 60),
             headerTimeout: .seconds(try config.integer("header_timeout_seconds", in: 1...3600) ?? 10),

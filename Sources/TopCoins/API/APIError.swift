@@ -12,7 +12,7 @@ public struct APIError: Error, Sendable, Equatable {
     public let message: String
     public var parameter: String?
     /// Extra members of the error object (`earliest`, `latest` on a history miss).
-    public var details: [(String, String)] = []
+    public var details: [(String, JSONValue)] = []
     public var retryAfterSeconds: Int?
     /// The methods the resource answers to, sent as `Allow` (a 405 must name them).
     public var allow: String?
@@ -34,7 +34,7 @@ public struct APIError: Error, Sendable, Equatable {
             ("status", .number(String(status.code))), ("code", .string(code)), ("message", .string(message)),
         ]
         if let parameter { members.append(("parameter", .string(parameter))) }
-        for (key, value) in details { members.append((key, .string(value))) }
+        members += details
         return JSONWriter.encode(.object(JSONObject([("error", .object(JSONObject(members)))])))
     }
 

@@ -23,14 +23,13 @@ public struct APIRouter {
     }
 
     let metrics: APIMetrics
-    /// The public resources, one collection each. Asset routes (`/assets/{id}/prices`, read
-    /// with `Parameters.decoded`) join as another collection here.
+    /// The public resources, one collection each.
     let resources: [RouteCollection<Context>]
     let operations: OperationsRoutes
 
-    public init(config: APIConfig, library: SnapshotLibrary, metrics: APIMetrics) {
+    public init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, metrics: APIMetrics) {
         self.metrics = metrics
-        resources = [TopListRoutes(config: config, library: library).collection]
+        resources = [TopListRoutes(config: config, library: library).collection, AssetRoutes(config: config, assets: assets, library: library).collection]
         operations = OperationsRoutes(config: config, library: library, metrics: metrics)
     }
 

@@ -39,7 +39,7 @@ public struct ListQuery: Sendable, Equatable {
             }
             guard instant <= now else {
                 var error = APIError.invalid("datetime", "datetime must not be in the future")
-                error.details = [("now", now.iso8601)]
+                error.details = [("now", .string(now.iso8601))]
                 throw error
             }
             self.instant = instant

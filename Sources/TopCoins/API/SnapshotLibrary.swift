@@ -242,12 +242,14 @@ public final class SnapshotLibrary: Sendable {
 /// holds and retries.
 public struct LatestSnapshotFollower: Service {
     let library: SnapshotLibrary
+    let assets: AssetLibrary
     let redis: RedisClient
     let mergedStream: String
     let logger: Logger
 
-    public init(library: SnapshotLibrary, redis: RedisClient, mergedStream: String, logger: Logger) {
+    public init(library: SnapshotLibrary, assets: AssetLibrary, redis: RedisClient, mergedStream: String, logger: Logger) {
         self.library = library
+        self.assets = assets
         self.redis = redis
         self.mergedStream = mergedStream
         self.logger = logger
@@ -275,6 +277,7 @@ public struct LatestSnapshotFollower: Service {
         // in between is not missed.
         var lastID = try await redis.xrevrange(mergedStream, count: 1).first?.id ?? "0-0"
         try await loadLatest()
+        try await refreshAssets()
         library.setRedisReachable(true)
         var statusRead = ContinuousClock.now - .seconds(60)
         var indexRead = ContinuousClock.now - .seconds(600)
@@ -297,6 +300,21 @@ public struct LatestSnapshotFollower: Service {
                 if let timestamp = entry.text("timestamp").flatMap({ Timestamp(plausibleText: $0) }) { library.addToIndex(timestamp.milliseconds) }
             }
             try await loadLatest()
+            try await refreshAssets()
+        }
+    }
+
+    /// Reloads the catalogue and the series' spans for the new snapshot; a catalogue that does
+    /// not decode is logged, and the one held keeps answering.
+    func refreshAssets() async throws(RedisError) {
+        do throws(HistoryReadError) {
+            try await assets.refresh(latest: library.latest?.snapshot)
+        } catch {
+            switch error {
+            case .redis(let error): throw error
+            case .corrupt(let key, let detail):
+                logger.error("stored catalogue does not decode", metadata: ["key": "\(key)", "reason": "corrupt_catalogue", "error": "\(detail)"])
+            }
         }
     }
 

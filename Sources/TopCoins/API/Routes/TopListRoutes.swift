@@ -98,7 +98,7 @@ struct TopListRoutes: Sendable {
             var error = APIError(
                 status: .notFound, code: "no_snapshot_at_datetime",
                 message: "no snapshot was current at \(instant.iso8601) (within \(config.historyToleranceSeconds) s)", parameter: "datetime")
-            error.details = [("earliest", bounds?.earliest.iso8601 ?? ""), ("latest", bounds?.latest.iso8601 ?? "")].filter { !$0.1.isEmpty }
+            error.details = [("earliest", bounds?.earliest), ("latest", bounds?.latest)].compactMap { name, time in time.map { (name, .string($0.iso8601)) } }
             throw error
         }
     }

@@ -1,0 +1,218 @@
+import Synchronization
+
+/// The API's view of the asset catalogue and of each asset's series. The catalogue, the list
+/// of series spans and their change counters are reloaded whenever a new snapshot is
+/// announced (`refresh`); an asset's points are read span by span and kept, decoded and
+/// rendered, until the span's counter moves. A request for the last 24 hours of a coin thus
+/// reads at most the newest span from Redis, once per snapshot.
+public final class AssetLibrary: Sendable {
+    let history: History
+    /// How many points the span cache may hold in all.
+    let cachedPointLimit: Int
+    private let state = Mutex(State())
+
+    /// One asset as the API shows it: the catalogue's entry and the latest top-list rank.
+    public struct Asset: Sendable, Equatable {
+        public let entry: Catalogue.Entry
+        public let rank: Int?
+    }
+
+    struct CacheKey: Hashable {
+        let span: String
+        let cmcId: Int64
+        let width: Int64
+    }
+
+    struct CachedSpan {
+        let version: Int64
+        let points: [RenderedPoint]
+        var lastUse: UInt64
+    }
+
+    struct State {
+        var loaded = false
+        var assets: [Asset] = []
+        var byID: [Int64: Int] = [:]
+        var bySymbol: [String: [Int]] = [:]
+        /// Lower-cased "symbol\u{0}name" per asset, for `search`.
+        var searchable: [String] = []
+        var spans: [SeriesSpan] = []
+        var versions: [String: Int64] = [:]
+        var cache: [CacheKey: CachedSpan] = [:]
+        var cachedPoints = 0
+        var clock: UInt64 = 0
+        /// When the catalogue was last reloaded: its answers' Last-Modified.
+        var modified = Timestamp(milliseconds: 0)
+    }
+
+    public init(history: History, cachedPointLimit: Int = 2_000_000) {
+        self.history = history
+        self.cachedPointLimit = cachedPointLimit
+    }
+
+    /// Whether a catalogue has been loaded (there is none before the first merge).
+    public var isLoaded: Bool { state.withLock { $0.loaded } }
+    public var modified: Timestamp { state.withLock { $0.modified } }
+
+    /// Reloads the catalogue, the spans and their counters; ranks come from `latest`.
+    func refresh(latest: MergedSnapshot?) async throws(HistoryReadError) {
+        let catalogue = try await history.catalogue()
+        let spans: [SeriesSpan]
+        let versions: [String: Int64]
+        do {
+            spans = try await history.spans(overlapping: Int64.min / 2...Int64.max / 2)
+            versions = try await history.seriesVersions()
+        } catch {
+            throw .redis(error)
+        }
+        var ranks: [Int64: Int] = [:]
+        for row in latest?.rows ?? [] where ranks[row.cmcId] == nil { ranks[row.cmcId] = row.rank }
+        let assets = (catalogue?.entries.values.map { Asset(entry: $0, rank: ranks[$0.cmcId]) } ?? []).sorted(by: AssetLibrary.listOrder)
+        var byID: [Int64: Int] = [:]
+        var bySymbol: [String: [Int]] = [:]
+        for (index, asset) in assets.enumerated() {
+            byID[asset.entry.cmcId] = index
+            bySymbol[asset.entry.symbol, default: []].append(index)
+        }
+        let searchable = assets.map { "\($0.entry.symbol)\u{0}\($0.entry.name)".lowercased() }
+        state.withLock { state in
+            state.loaded = catalogue != nil
+            state.assets = assets
+            state.byID = byID
+            state.bySymbol = bySymbol
+            state.searchable = searchable
+            state.spans = spans
+            state.versions = versions
+            state.modified = .now
+            // Entries of spans that changed or went away are stale: drop them now.
+            state.cache = state.cache.filter { versions[$0.key.span] == $0.value.version }
+            state.cachedPoints = state.cache.values.reduce(0) { $0 + $1.points.count }
+        }
+    }
+
+    /// Ranked assets first, by rank; then the rest by CMC id.
+    static func listOrder(_ a: Asset, _ b: Asset) -> Bool {
+        switch (a.rank, b.rank) {
+        case let (x?, y?): x < y
+        case (_?, nil): true
+        case (nil, _?): false
+        case (nil, nil): a.entry.cmcId < b.entry.cmcId
+        }
+    }
+
+    /// The catalogue, filtered: `symbol` exact and case-sensitive, `search` a case-insensitive
+    /// substring of symbol or name; at most `limit` assets, and how many matched in all.
+    public func list(symbol: String?, search: String?, limit: Int) throws(APIError) -> (assets: [Asset], total: Int) {
+        try state.withLock { state throws(APIError) in
+            guard state.loaded else { throw .unavailable("the catalogue is not loaded yet: no snapshot has been merged", retryAfter: 5) }
+            var indexes: [Int] = symbol.map { state.bySymbol[$0] ?? [] } ?? Array(state.assets.indices)
+            if let search = search?.lowercased(), !search.isEmpty {
+                indexes = indexes.filter { state.searchable[$0].contains(search) }
+            }
+            return (indexes.prefix(limit).map { state.assets[$0] }, indexes.count)
+        }
+    }
+
+    /// The asset `id` names: a CMC id, or a symbol that names exactly one asset.
+    public func asset(_ id: String) throws(APIError) -> Asset {
+        try state.withLock { state throws(APIError) in
+            guard state.loaded else { throw .unavailable("the catalogue is not loaded yet: no snapshot has been merged", retryAfter: 5) }
+            if let cmcId = Int64(id), let index = state.byID[cmcId] { return state.assets[index] }
+            let matches = state.bySymbol[id] ?? []
+            if matches.count == 1 { return state.assets[matches[0]] }
+            guard matches.isEmpty else {
+                var error = APIError(
+                    status: .conflict, code: "ambiguous_symbol", message: "\(id) names \(matches.count) assets; ask for one by its cmc_id", parameter: "id")
+                error.details = [("candidates", .array(matches.map { .object(AssetRendering.object(state.assets[$0])) }))]
+                throw error
+            }
+            throw APIError(status: .notFound, code: "unknown_asset", message: "no asset has the CMC id or symbol \(id)", parameter: "id")
+        }
+    }
+
+    /// The points of `cmcId` whose timestamps lie in `query`'s range, folded to its interval,
+    /// ascending; more than `maxPoints` is a `range_too_large`. Also the span versions read,
+    /// which the answer's ETag hashes.
+    func points(of cmcId: Int64, query: SeriesQuery, maxPoints: Int) async throws(APIError) -> (points: [RenderedPoint], versions: [Int64]) {
+        let width = query.width
+        // A bucket belongs by its start; its content reaches a width past it.
+        let low = width == 0 ? query.from.milliseconds : query.from.milliseconds.floorDividedWithRemainder(by: width).0 * width
+        let high = width == 0 ? query.to.milliseconds : query.to.milliseconds.floorDividedWithRemainder(by: width).0 * width + width - 1
+        let (spans, versions, cached) = state.withLock { state in
+            let spans = state.spans.filter { $0.end > low && $0.start <= high }
+            let versions = spans.map { state.versions[$0.member] ?? 0 }
+            state.clock += 1
+            var cached: [[RenderedPoint]?] = []
+            for (span, version) in zip(spans, versions) {
+                let key = CacheKey(span: span.member, cmcId: cmcId, width: AssetLibrary.spanWidth(width, span))
+                if var entry = state.cache[key], entry.version == version {
+                    entry.lastUse = state.clock
+                    state.cache[key] = entry
+                    cached.append(entry.points)
+                } else {
+                    cached.append(nil)
+                }
+            }
+            return (spans, versions, cached)
+        }
+        var perSpan = cached
+        let missing = spans.indices.filter { cached[$0] == nil }
+        if !missing.isEmpty {
+            let read: [[PriceBucket]]
+            do throws(HistoryReadError) {
+                read = try await history.points(of: cmcId, in: missing.map { spans[$0] })
+            } catch {
+                switch error {
+                case .redis: throw .unavailable("history is unavailable right now: Redis cannot be reached", retryAfter: 5)
+                case .corrupt(let key, _):
+                    throw APIError(status: .internalServerError, code: "corrupt_series", message: "the series is stored corrupt (\(key)); other ranges still answer")
+                }
+            }
+            for (index, points) in zip(missing, read) {
+                let spanWidth = AssetLibrary.spanWidth(width, spans[index])
+                perSpan[index] = (spanWidth == 0 ? points : PriceBucket.aggregate(points, width: spanWidth)).map { RenderedPoint($0, raw: width == 0) }
+            }
+            remember(missing.map { (CacheKey(span: spans[$0].member, cmcId: cmcId, width: AssetLibrary.spanWidth(width, spans[$0])), versions[$0], perSpan[$0]!) })
+        }
+        var points = perSpan.flatMap { $0 ?? [] }
+        if !zip(points, points.dropFirst()).allSatisfy({ $0.bucket.start < $1.bucket.start }) {
+            points.sort { $0.bucket.start < $1.bucket.start }
+        }
+        // Buckets wider than a span (a day from raw hours) fold across spans here.
+        if width > 0, spans.contains(where: { AssetLibrary.spanWidth(width, $0) < width }) {
+            points = PriceBucket.aggregate(points.map(\.bucket), width: width).map { RenderedPoint($0, raw: false) }
+        }
+        let from = query.from
+        let to = query.to
+        let within = points.drop { $0.bucket.start < from }.prefix { $0.bucket.start <= to }
+        if within.count > maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(within.count), maxPoints: maxPoints) }
+        return (Array(within), versions)
+    }
+
+    /// The width a span's points are folded to before they are cached: the asked width, but no
+    /// wider than the span, so a cached span never depends on its neighbours.
+    static func spanWidth(_ width: Int64, _ span: SeriesSpan) -> Int64 {
+        width == 0 ? 0 : min(width, span.granularity.spanMilliseconds)
+    }
+
+    private func remember(_ entries: [(CacheKey, Int64, [RenderedPoint])]) {
+        state.withLock { state in
+            for (key, version, points) in entries {
+                if let old = state.cache[key] { state.cachedPoints -= old.points.count }
+                state.cache[key] = CachedSpan(version: version, points: points, lastUse: state.clock)
+                state.cachedPoints += points.count
+            }
+            guard state.cachedPoints > cachedPointLimit else { return }
+            // Over budget: keep the most recently used half.
+            let keep = state.cache.sorted { $0.value.lastUse > $1.value.lastUse }
+            var kept: [CacheKey: CachedSpan] = [:]
+            var count = 0
+            for (key, entry) in keep where count + entry.points.count <= cachedPointLimit / 2 {
+                kept[key] = entry
+                count += entry.points.count
+            }
+            state.cache = kept
+            state.cachedPoints = count
+        }
+    }
+}
