@@ -51,6 +51,12 @@ guard try await history.latestTimestamp() == nil else {
 }
 let lease = MergerLease(redis: redis, key: history.keys.mergerLease, owner: "demo-history", seconds: 60)
 guard try await lease.acquire() else { Exit.usage("demo-history: a merger holds the lease; run this before the merger") }
+/// Polygon's record as it was listed before its rebrand.
+func renamedBeforeRebrand(_ record: JSONObject) -> JSONObject {
+    guard case .number("3890")? = record["cmc_id"] else { return record }
+    return JSONObject(record.members.map { ($0, $0 == "name" ? .string("Matic Network") : $1) })
+}
+
 /// The minutes of history, each a walk step on from the one before.
 func writeHistory(_ history: History, lease: MergerLease) async throws {
     var registry = AssetRegistry()
@@ -65,7 +71,10 @@ func writeHistory(_ history: History, lease: MergerLease) async throws {
                 return JSONObject(record.members.map { ($0, $0 == "price_usd" ? .number(walk.step(price).text) : $1) })
             }
         }
-        let prices = FetchedSnapshot(source: pricesAtStart.source, fetchedAt: time, records: records, skipped: [:])
+        // A rebrand half-way through the day, as Polygon's (named Matic Network until 2021): old
+    // snapshots keep the old name, the catalogue shows the new one, the series is one.
+    let listed = minute < minutes / 2 ? records.map(renamedBeforeRebrand) : records
+    let prices = FetchedSnapshot(source: pricesAtStart.source, fetchedAt: time, records: listed, skipped: [:])
         let rankings = FetchedSnapshot(source: ranks.source, fetchedAt: time, records: ranks.records, skipped: [:])
         let merged = MergeRule.merge(prices: .init(entryID: "\(time.milliseconds)-0", snapshot: prices), ranks: .init(entryID: "\(time.milliseconds)-1", snapshot: rankings))
         for asset in MergeRule.listing(prices) { catalogue.record(asset, at: time) }
