@@ -40,6 +40,15 @@ info:
     Prices keep the upstream's exact decimal digits and are never written in exponent form
     (`0.000000123`, not `1.23e-7`). Symbols and names are UTF-8 as received.
 
+    ## Assets: `GET /assets`, `/assets/{id}`, `/assets/{id}/prices`
+
+    The catalogue holds every asset of the newest price listing and every asset history ever
+    held (`cmc_id`, `symbol`, `name`, `first_seen`, `last_seen`, and `rank` in the latest top
+    list or null). Symbols are not unique: `{id}` is a CMC id, or a symbol naming exactly one
+    asset (else 409 `ambiguous_symbol`). Each asset's USD price series is stored per asset
+    beside the snapshots; retention thins it into OHLC buckets (hourly after 7 days, daily
+    after 90 by default), and every point says what it is (`resolution`).
+
     ## Caching
 
     Responses carry `ETag`, `Last-Modified` (the snapshot's timestamp) and `Cache-Control`.
@@ -64,6 +73,8 @@ servers:
 tags:
   - name: Top list
     description: The merged top list, latest or at a past instant.
+  - name: Assets
+    description: The asset catalogue and each asset's price series.
   - name: Operations
     description: Liveness, readiness and metrics for orchestrators and monitoring.
   - name: Meta
@@ -256,6 +267,152 @@ paths:
       responses:
         '200':
           description: The document's headers; no body.
+  /assets:
+    get:
+      tags: [Assets]
+      operationId: listAssets
+      summary: The asset catalogue
+      description: |
+        Every asset of the newest price listing and every asset history ever held: ranked
+        assets first by their rank in the latest top list, then the rest by CMC id. `symbol`
+        filters on the exact symbol as stored (case-sensitive); `search` keeps assets whose
+        symbol or name holds it, ignoring case. `count` is the assets in `data`, `total` how
+        many matched.
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Symbol'
+        - $ref: '#/components/parameters/Search'
+        - $ref: '#/components/parameters/Format'
+        - $ref: '#/components/parameters/Accept'
+        - $ref: '#/components/parameters/IfNoneMatch'
+      responses:
+        '200':
+          $ref: '#/components/responses/AssetList'
+        '304':
+          $ref: '#/components/responses/AssetNotModified'
+        '400':
+          $ref: '#/components/responses/AssetBadRequest'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    head:
+      tags: [Assets]
+      operationId: headAssets
+      summary: Headers of the asset catalogue
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Symbol'
+        - $ref: '#/components/parameters/Search'
+        - $ref: '#/components/parameters/Format'
+      responses:
+        '200':
+          description: The catalogue's headers; no body.
+        '400':
+          description: An invalid parameter; no body.
+        '503':
+          description: No catalogue yet; no body.
+  /assets/{id}:
+    get:
+      tags: [Assets]
+      operationId: getAsset
+      summary: One asset
+      description: |
+        `{id}` is a CMC id, or a symbol that names exactly one asset. A symbol naming several
+        is a 409 `ambiguous_symbol` listing them (`error.candidates`).
+      parameters:
+        - $ref: '#/components/parameters/AssetId'
+        - $ref: '#/components/parameters/Format'
+        - $ref: '#/components/parameters/Accept'
+        - $ref: '#/components/parameters/IfNoneMatch'
+      responses:
+        '200':
+          $ref: '#/components/responses/Asset'
+        '304':
+          $ref: '#/components/responses/AssetNotModified'
+        '400':
+          $ref: '#/components/responses/AssetBadRequest'
+        '404':
+          $ref: '#/components/responses/UnknownAsset'
+        '409':
+          $ref: '#/components/responses/AmbiguousSymbol'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    head:
+      tags: [Assets]
+      operationId: headAsset
+      summary: Headers of one asset
+      parameters:
+        - $ref: '#/components/parameters/AssetId'
+        - $ref: '#/components/parameters/Format'
+      responses:
+        '200':
+          description: The asset's headers; no body.
+        '400':
+          description: An invalid parameter; no body.
+        '404':
+          description: No such asset; no body.
+        '409':
+          description: The symbol names several assets; no body.
+        '503':
+          description: No catalogue yet; no body.
+  /assets/{id}/prices:
+    get:
+      tags: [Assets]
+      operationId: getAssetPrices
+      summary: An asset's USD price series
+      description: |
+        The asset's stored points whose timestamps lie in `from`..`to` (inclusive; default the
+        24 hours up to now). Without `interval`, every stored point as it is: a raw point per
+        snapshot, or where retention has thinned history an OHLC bucket shown by its close;
+        `resolution` says which (`raw`, `1h`, `1d`). With `interval` (`1m 5m 15m 1h 4h 1d`),
+        OHLC buckets aligned to UTC, `timestamp` being the bucket's start, a bucket belonging
+        when its start lies in the range and holding every stored point of its width; where
+        retention kept only coarser buckets than asked, those are shown as they are, with
+        their own `resolution`. Prices keep their exact digits. An answer holding more than
+        `max_points` (config, default 10000) points is a 400 `range_too_large` naming `from`.
+      parameters:
+        - $ref: '#/components/parameters/AssetId'
+        - $ref: '#/components/parameters/From'
+        - $ref: '#/components/parameters/To'
+        - $ref: '#/components/parameters/Interval'
+        - $ref: '#/components/parameters/Format'
+        - $ref: '#/components/parameters/Accept'
+        - $ref: '#/components/parameters/IfNoneMatch'
+      responses:
+        '200':
+          $ref: '#/components/responses/Prices'
+        '304':
+          $ref: '#/components/responses/AssetNotModified'
+        '400':
+          $ref: '#/components/responses/AssetBadRequest'
+        '404':
+          $ref: '#/components/responses/UnknownAsset'
+        '409':
+          $ref: '#/components/responses/AmbiguousSymbol'
+        '500':
+          $ref: '#/components/responses/CorruptSeries'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    head:
+      tags: [Assets]
+      operationId: headAssetPrices
+      summary: Headers of an asset's price series
+      parameters:
+        - $ref: '#/components/parameters/AssetId'
+        - $ref: '#/components/parameters/From'
+        - $ref: '#/components/parameters/To'
+        - $ref: '#/components/parameters/Interval'
+        - $ref: '#/components/parameters/Format'
+      responses:
+        '200':
+          description: The series' headers; no body.
+        '400':
+          description: An invalid parameter or a range too large; no body.
+        '404':
+          description: No such asset; no body.
+        '409':
+          description: The symbol names several assets; no body.
+        '503':
+          description: History unavailable; no body.
 components:
   parameters:
     Limit:
@@ -338,6 +495,58 @@ components:
         type: string
       example: '"1795242601612-json-100"'
 
+    AssetId:
+      name: id
+      in: path
+      required: true
+      description: A CMC id (`1`), or a symbol as stored (`BTC`, case-sensitive, percent-encoded when not ASCII).
+      schema:
+        type: string
+        minLength: 1
+      example: BTC
+    Symbol:
+      name: symbol
+      in: query
+      required: false
+      description: Only assets with exactly this symbol (case-sensitive, as stored).
+      schema:
+        type: string
+      example: HOT
+    Search:
+      name: search
+      in: query
+      required: false
+      description: Only assets whose symbol or name holds this text, ignoring case.
+      schema:
+        type: string
+      example: bit
+    From:
+      name: from
+      in: query
+      required: false
+      description: |
+        The range's first instant (inclusive), in every form `datetime` takes; default 24 hours
+        before `to`. After `to` is a 400 `invalid_from`.
+      schema:
+        type: string
+      example: '2026-11-20'
+    To:
+      name: to
+      in: query
+      required: false
+      description: The range's last instant (inclusive), in every form `datetime` takes; default now.
+      schema:
+        type: string
+      example: '2026-11-21T06:30:00Z'
+    Interval:
+      name: interval
+      in: query
+      required: false
+      description: OHLC buckets of this width, aligned to UTC; absent means every stored point.
+      schema:
+        type: string
+        enum: [1m, 5m, 15m, 1h, 4h, 1d]
+      example: 1h
   headers:
     ETag:
       description: |
@@ -405,6 +614,26 @@ components:
         minimum: 0
         example: 5
 
+    AssetETag:
+      description: A strong tag of the answer's content (which points, from which stored versions).
+      required: true
+      schema:
+        type: string
+        pattern: '^"[0-9a-f]+"$'
+        example: '"64f0569de91749b0"'
+    AssetCacheControl:
+      description: |
+        `public, max-age=N`: until the next snapshot is due for the catalogue and for a range
+        that reaches the newest snapshot; `public, max-age=3600` for an older range.
+      required: true
+      schema:
+        type: string
+        pattern: '^public, max-age=[0-9]+$'
+    AssetContentDisposition:
+      description: 'CSV only: `inline; filename="topcoins-<assets|asset-<id>|prices-<id>>.csv"`.'
+      schema:
+        type: string
+        pattern: '^inline; filename="topcoins-[a-z0-9-]+\.csv"$'
   responses:
     TopList:
       description: |
@@ -589,6 +818,130 @@ components:
               code: method_not_allowed
               message: POST is not allowed; use GET or HEAD
 
+    AssetList:
+      description: The catalogue, JSON or CSV (`cmc_id,symbol,name,first_seen,last_seen,rank`).
+      headers:
+        ETag:
+          $ref: '#/components/headers/AssetETag'
+        Last-Modified:
+          $ref: '#/components/headers/LastModified'
+        Cache-Control:
+          $ref: '#/components/headers/AssetCacheControl'
+        Vary:
+          $ref: '#/components/headers/Vary'
+        Content-Disposition:
+          $ref: '#/components/headers/AssetContentDisposition'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/AssetList'
+        text/csv:
+          schema:
+            type: string
+          example: "cmc_id,symbol,name,first_seen,last_seen,rank\r\n1,BTC,Bitcoin,2026-11-20T06:30:01.612Z,2026-11-21T06:30:01.612Z,2\r\n"
+    Asset:
+      description: One asset, JSON or CSV (the catalogue's columns, one line).
+      headers:
+        ETag:
+          $ref: '#/components/headers/AssetETag'
+        Last-Modified:
+          $ref: '#/components/headers/LastModified'
+        Cache-Control:
+          $ref: '#/components/headers/AssetCacheControl'
+        Vary:
+          $ref: '#/components/headers/Vary'
+        Content-Disposition:
+          $ref: '#/components/headers/AssetContentDisposition'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Asset'
+        text/csv:
+          schema:
+            type: string
+    Prices:
+      description: |
+        The series, JSON or CSV: raw `timestamp,price,resolution`, or with an interval
+        `timestamp,open,high,low,close,count,source,resolution`.
+      headers:
+        ETag:
+          $ref: '#/components/headers/AssetETag'
+        Last-Modified:
+          $ref: '#/components/headers/LastModified'
+        Cache-Control:
+          $ref: '#/components/headers/AssetCacheControl'
+        Vary:
+          $ref: '#/components/headers/Vary'
+        Content-Disposition:
+          $ref: '#/components/headers/AssetContentDisposition'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Prices'
+          example:
+            cmc_id: 1
+            symbol: BTC
+            name: Bitcoin
+            currency: USD
+            interval: raw
+            from: '2026-11-20T06:30:00.000Z'
+            to: '2026-11-21T06:30:00.000Z'
+            count: 1
+            data:
+              - timestamp: '2026-11-21T06:29:01.612Z'
+                price: 61923.40938478237
+                resolution: raw
+        text/csv:
+          schema:
+            type: string
+          example: "timestamp,price,resolution\r\n2026-11-21T06:29:01.612Z,61923.40938478237,raw\r\n"
+    AssetNotModified:
+      description: The `If-None-Match` tag matches; no body.
+      headers:
+        ETag:
+          $ref: '#/components/headers/AssetETag'
+        Cache-Control:
+          $ref: '#/components/headers/AssetCacheControl'
+    AssetBadRequest:
+      description: |
+        A query parameter is invalid (`invalid_limit`, `invalid_format`, `invalid_from`,
+        `invalid_to`, `invalid_interval`), or the range holds more points than `max_points`
+        (`range_too_large`, with `max_points`).
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+          example:
+            error:
+              status: 400
+              code: range_too_large
+              message: 'from..to holds 3638949 or more points, more than the 10000 one answer may hold: narrow from..to or ask a coarser interval'
+              parameter: from
+              max_points: 10000
+    UnknownAsset:
+      description: No asset has that CMC id or symbol.
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+          example:
+            error:
+              status: 404
+              code: unknown_asset
+              message: no asset has the CMC id or symbol NOPE
+              parameter: id
+    AmbiguousSymbol:
+      description: The symbol names several assets; `candidates` lists them.
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+    CorruptSeries:
+      description: Part of the series is stored corrupt; other ranges still answer.
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
   schemas:
     Instant:
       type: string
@@ -707,6 +1060,8 @@ components:
               type: string
               description: |
                 `invalid_limit`, `invalid_format`, `invalid_datetime`, `no_snapshot_at_datetime`,
+                `invalid_from`, `invalid_to`, `invalid_interval`, `range_too_large`,
+                `unknown_asset`, `ambiguous_symbol`, `corrupt_series`,
                 `not_found`, `method_not_allowed`, `unavailable`, `corrupt_snapshot`, or one of
                 the connection errors (`request_timeout`, `uri_too_long`, `headers_too_large`,
                 `missing_host`, `bad_request`, `too_many_connections`).
@@ -715,7 +1070,7 @@ components:
             parameter:
               type: string
               description: The query parameter at fault.
-              enum: [limit, format, datetime]
+              enum: [limit, format, datetime, from, to, interval, id, symbol, search]
             earliest:
               allOf:
                 - $ref: '#/components/schemas/Instant'
@@ -728,6 +1083,22 @@ components:
               allOf:
                 - $ref: '#/components/schemas/Instant'
               description: On a future `datetime`, the server's clock.
+            from:
+              allOf:
+                - $ref: '#/components/schemas/Instant'
+              description: On `invalid_from` when from lies after to, the range asked.
+            to:
+              allOf:
+                - $ref: '#/components/schemas/Instant'
+              description: On `invalid_from` when from lies after to, the range asked.
+            max_points:
+              type: integer
+              description: On `range_too_large`, the most points one answer may hold.
+            candidates:
+              type: array
+              description: On `ambiguous_symbol`, every asset the symbol names.
+              items:
+                $ref: '#/components/schemas/Asset'
       example:
         error:
           status: 404
@@ -857,6 +1228,114 @@ components:
               enum: [not_ready]
             reasons:
               minItems: 1
+    Asset:
+      type: object
+      additionalProperties: false
+      required: [cmc_id, symbol, name, first_seen, last_seen, rank]
+      properties:
+        cmc_id:
+          type: integer
+        symbol:
+          type: string
+          description: The newest symbol; older snapshots keep the one they were listed with.
+        name:
+          type: string
+        first_seen:
+          $ref: '#/components/schemas/Instant'
+        last_seen:
+          $ref: '#/components/schemas/Instant'
+        rank:
+          type: integer
+          nullable: true
+          minimum: 1
+          description: The rank in the latest top list; null when it is not in it.
+    AssetList:
+      type: object
+      additionalProperties: false
+      required: [count, total, data]
+      properties:
+        count:
+          type: integer
+          minimum: 0
+        total:
+          type: integer
+          minimum: 0
+        data:
+          type: array
+          items:
+            $ref: '#/components/schemas/Asset'
+    Prices:
+      type: object
+      additionalProperties: false
+      required: [cmc_id, symbol, name, currency, interval, from, to, count, data]
+      properties:
+        cmc_id:
+          type: integer
+        symbol:
+          type: string
+        name:
+          type: string
+        currency:
+          type: string
+          enum: [USD]
+        interval:
+          type: string
+          enum: [raw, 1m, 5m, 15m, 1h, 4h, 1d]
+        from:
+          $ref: '#/components/schemas/Instant'
+        to:
+          $ref: '#/components/schemas/Instant'
+        count:
+          type: integer
+          minimum: 0
+        data:
+          type: array
+          items:
+            oneOf:
+              - $ref: '#/components/schemas/RawPoint'
+              - $ref: '#/components/schemas/Bucket'
+    RawPoint:
+      type: object
+      additionalProperties: false
+      required: [timestamp, price, resolution]
+      properties:
+        timestamp:
+          $ref: '#/components/schemas/Instant'
+        price:
+          type: number
+          description: The price at that snapshot, or a thinned bucket's close.
+        resolution:
+          type: string
+          description: '`raw` for a snapshot''s point; a bucket''s width where retention thinned history.'
+          enum: [raw, 1m, 5m, 15m, 1h, 4h, 1d]
+    Bucket:
+      type: object
+      additionalProperties: false
+      required: [timestamp, open, high, low, close, count, source, resolution]
+      properties:
+        timestamp:
+          allOf:
+            - $ref: '#/components/schemas/Instant'
+          description: The bucket's start, aligned to UTC.
+        open:
+          type: number
+        high:
+          type: number
+        low:
+          type: number
+        close:
+          type: number
+        count:
+          type: integer
+          minimum: 1
+          description: How many raw points the bucket summarises.
+        source:
+          type: string
+          description: '`topcoins` for points the service recorded itself.'
+        resolution:
+          type: string
+          description: The bucket's width (the interval asked, or coarser where only that was kept).
+          enum: [1m, 5m, 15m, 1h, 4h, 1d]
 
 """###
 }
