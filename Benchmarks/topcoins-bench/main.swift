@@ -11,6 +11,8 @@ import Glibc
 ///     topcoins-bench mapping LISTING.json RUNS
 ///     topcoins-bench merge REDIS_URL PRICES RANKS RUNS
 ///     topcoins-bench history REDIS_URL COINS SNAPSHOTS
+///     topcoins-bench series-history REDIS_URL COINS DAYS
+///     topcoins-bench old-history REDIS_URL COINS SNAPSHOTS
 ///     topcoins-bench freshness REDIS_URL API_PORT COINS TRIALS
 ///     topcoins-bench streams REDIS_URL PRICE_RECORDS RANK_RECORDS MESSAGES
 
@@ -76,6 +78,17 @@ enum Synthetic {
             let id: JSONValue = roll < 3 ? .null : .number(String(roll < 6 ? 1_000_000 + index : priceIndex * 7 + 1))
             return JSONObject([("cmc_id", id), ("symbol", .string("R\(index)")), ("source_rank", .number(String(index + 1)))])
         }
+    }
+
+    /// A merged snapshot of `coins` rows straight from prices, without the fetch mapping: for
+    /// writing long histories quickly.
+    static func snapshot(coins: Int, step: Int, at time: Timestamp) -> MergedSnapshot {
+        let rows = (0..<coins).map { index in
+            let id = index * 7 + 1
+            return MergedSnapshot.Row(rank: index + 1, cmcId: Int64(id), symbol: "C\(id)", name: "Coin number \(id)", price: DecimalNumber(price(id, step: step))!, sourceRank: index + 1)
+        }
+        let source = MergedSnapshot.Source(name: "coinmarketcap", fetchedAt: time, entryID: "\(time.milliseconds)-0")
+        return MergedSnapshot(timestamp: time, prices: source, ranks: source, rows: rows, leftOut: [:])
     }
 
     static func entry(_ source: String, at time: Timestamp, _ records: [JSONObject], id: String) -> StreamEntry {
@@ -184,6 +197,56 @@ func history(_ redisURL: String, coins: Int, snapshots: Int) async throws {
     await redis.shutdown()
 }
 
+/// The series benchmark's history: `days` days of `coins` coins, hourly snapshots for all but
+/// the last day and minute snapshots for it, written as the merger writes, then retention
+/// (which folds everything older than 7 days into hour buckets).
+func seriesHistory(_ redisURL: String, coins: Int, days: Int) async throws {
+    let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
+    try await redis.send(["FLUSHALL"])
+    let history = History(redis: redis)
+    let lease = MergerLease(redis: redis, key: history.keys.mergerLease, owner: "bench", seconds: 3600)
+    guard try await lease.acquire() else { fail("lease") }
+    var hold = LeaseHold(lease)
+    var registry = AssetRegistry()
+    var catalogue = Catalogue()
+    let now = Timestamp.now.milliseconds
+    let times = stride(from: now - Int64(days) * 86_400_000, to: now - 86_400_000, by: 3_600_000).map { $0 }
+        + stride(from: now - 86_400_000 + 60_000, through: now, by: 60_000).map { $0 }
+    let start = wallMilliseconds()
+    for (step, milliseconds) in times.enumerated() {
+        let snapshot = Synthetic.snapshot(coins: coins, step: step, at: Timestamp(milliseconds: milliseconds))
+        for row in snapshot.rows { catalogue.record(.init(cmcId: row.cmcId, symbol: row.symbol, name: row.name), at: snapshot.timestamp) }
+        guard try await history.write(snapshot, registry: &registry, catalogue: catalogue, announceOn: "topcoins:merged", lease: lease, latestLimit: .latestRepresentable) == .written else { fail("series write") }
+    }
+    _ = try await history.applyRetention(.default, now: Timestamp(milliseconds: now), hold: &hold, logger: Logger(label: "bench"))
+    try await lease.release()
+    print("series history: \(times.count) snapshots of \(coins) coins over \(days) days written and thinned in \(fmt((wallMilliseconds() - start) / 1000)) s")
+    await redis.shutdown()
+}
+
+/// History as a merger before the series store wrote it: `snapshots` minute snapshots of
+/// `coins` coins ending now, with no series (what the merger converts at start).
+func oldHistory(_ redisURL: String, coins: Int, snapshots: Int) async throws {
+    let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
+    try await redis.send(["FLUSHALL"])
+    let keys = HistoryKeys()
+    var registry = AssetRegistry()
+    let now = Timestamp.now.milliseconds
+    for step in 0..<snapshots {
+        let snapshot = Synthetic.snapshot(coins: coins, step: step, at: Timestamp(milliseconds: now - Int64(snapshots - 1 - step) * 60_000))
+        let (indexes, added) = registry.indexes(for: snapshot.rows.map { .init(cmcId: $0.cmcId, symbol: $0.symbol, name: $0.name) })
+        var commands: [[RedisArgument]] = added.isEmpty ? [] : [["RPUSH", RedisArgument(keys.assets)] + added.map { RedisArgument($0) }]
+        commands += [
+            ["SET", RedisArgument(keys.snapshot(snapshot.timestamp)), RedisArgument(SnapshotCodec.encode(snapshot, assetIndexes: indexes))],
+            ["ZADD", RedisArgument(keys.history), RedisArgument(snapshot.timestamp.milliseconds), RedisArgument(String(snapshot.timestamp.milliseconds))],
+            ["SET", RedisArgument(keys.latest), RedisArgument(snapshot.timestamp.milliseconds)],
+        ]
+        _ = try await redis.transaction(commands)
+    }
+    print("old history: \(snapshots) snapshots of \(coins) coins without series")
+    await redis.shutdown()
+}
+
 func freshness(_ redisURL: String, port: Int, coins: Int, trials: Int) async throws {
     let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
     let http = HTTPClient(threads: 1)
@@ -252,6 +315,8 @@ do {
     case "history" where arguments.count == 4: try await history(arguments[1], coins: Int(arguments[2])!, snapshots: Int(arguments[3])!)
     case "streams" where arguments.count == 5:
         try await streams(arguments[1], priceRecords: Int(arguments[2])!, rankRecords: Int(arguments[3])!, messages: Int(arguments[4])!)
+    case "series-history" where arguments.count == 4: try await seriesHistory(arguments[1], coins: Int(arguments[2])!, days: Int(arguments[3])!)
+    case "old-history" where arguments.count == 4: try await oldHistory(arguments[1], coins: Int(arguments[2])!, snapshots: Int(arguments[3])!)
     case "freshness" where arguments.count == 5: try await freshness(arguments[1], port: Int(arguments[2])!, coins: Int(arguments[3])!, trials: Int(arguments[4])!)
     default: fail("usage: see the comment at the top of main.swift")
     }

@@ -59,11 +59,13 @@ func renamedBeforeRebrand(_ record: JSONObject) -> JSONObject {
 
 /// The minutes of history, each a walk step on from the one before.
 func writeHistory(_ history: History, lease: MergerLease) async throws {
+    var hold = LeaseHold(lease)
     var registry = AssetRegistry()
     var catalogue = Catalogue()
     var walk = PriceWalk(seed: seed)
     var records = pricesAtStart.records
     for minute in 0..<minutes {
+        guard try await hold.keep() else { Exit.usage("demo-history: lost the merger lease") }
         let time = start.adding(milliseconds: Int64(minute) * 60_000)
         if minute > 0 {
             records = records.map { record in
@@ -72,9 +74,9 @@ func writeHistory(_ history: History, lease: MergerLease) async throws {
             }
         }
         // A rebrand half-way through the day, as Polygon's (named Matic Network until 2021): old
-    // snapshots keep the old name, the catalogue shows the new one, the series is one.
-    let listed = minute < minutes / 2 ? records.map(renamedBeforeRebrand) : records
-    let prices = FetchedSnapshot(source: pricesAtStart.source, fetchedAt: time, records: listed, skipped: [:])
+        // snapshots keep the old name, the catalogue shows the new one, the series is one.
+        let listed = minute < minutes / 2 ? records.map(renamedBeforeRebrand) : records
+        let prices = FetchedSnapshot(source: pricesAtStart.source, fetchedAt: time, records: listed, skipped: [:])
         let rankings = FetchedSnapshot(source: ranks.source, fetchedAt: time, records: ranks.records, skipped: [:])
         let merged = MergeRule.merge(prices: .init(entryID: "\(time.milliseconds)-0", snapshot: prices), ranks: .init(entryID: "\(time.milliseconds)-1", snapshot: rankings))
         for asset in MergeRule.listing(prices) { catalogue.record(asset, at: time) }

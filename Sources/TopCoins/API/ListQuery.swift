@@ -12,31 +12,10 @@ public struct ListQuery: Sendable, Equatable {
     /// Parses the raw query string and `Accept` header. Repeated parameters are refused rather
     /// than guessed at; unknown parameters are ignored (cache-busters are common).
     public init(query: String?, accept: String?, defaultLimit: Int, maxLimit: Int, now: Timestamp) throws(APIError) {
-        let parameters = QueryString.parse(query ?? "")
-        func single(_ name: String) throws(APIError) -> String? {
-            let values = parameters.filter { $0.name == name }
-            guard values.count <= 1 else { throw .invalid(name, "\(name) must be given at most once") }
-            return values.first?.value
-        }
-        if let text = try single("limit") {
-            let limitMessage = "limit must be an integer from 1 to \(maxLimit)"
-            guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                let value = Int(text), (1...maxLimit).contains(value)
-            else { throw .invalid("limit", limitMessage) }
-            limit = value
-        } else {
-            limit = defaultLimit
-        }
-        if let text = try single("format") {
-            guard let format = Format(rawValue: text.lowercased()) else { throw .invalid("format", "format must be json or csv") }
-            self.format = format
-        } else {
-            format = ListQuery.negotiate(accept: accept)
-        }
-        if let text = try single("datetime") {
-            guard let instant = ListQuery.parseInstant(text) else {
-                throw .invalid("datetime", "datetime must be ISO-8601 (2024-05-14T06:10:00Z, with an offset, or a date 2024-05-14) or unix seconds")
-            }
+        let parameters = QueryParameters(query)
+        limit = try parameters.integer("limit", in: 1...maxLimit) ?? defaultLimit
+        format = try parameters.format(accept: accept)
+        if let instant = try parameters.instant("datetime") {
             guard instant <= now else {
                 var error = APIError.invalid("datetime", "datetime must not be in the future")
                 error.details = [("now", .string(now.iso8601))]

@@ -51,7 +51,9 @@ public struct History: Sendable {
     /// or nothing. Only the lease holder writes (the lease fences a merger that lost it).
     /// Nothing is written when history holds the timestamp, or when `latest` is newer, unless
     /// `latest` lies past ARGV[5] (a snapshot from a clock that was ahead, which must not
-    /// freeze the pipeline). A `latest` that is not a number counts as none.
+    /// freeze the pipeline). A `latest` that is not a number counts as none. History written
+    /// with its series needs no conversion: a first write marks the conversion as having
+    /// nothing to do, unless a conversion (which runs before any write) fixed its end already.
     static let writeScript = appendPointsLua + """
 
         if redis.call('GET', KEYS[6]) ~= ARGV[4] then return -2 end
@@ -65,6 +67,7 @@ public struct History: Sendable {
         redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
         redis.call('SET', KEYS[3], ARGV[1])
         redis.call('SET', KEYS[10], ARGV[7])
+        redis.call('HSETNX', KEYS[11], 'until', '0')
         appendPoints(KEYS[7], KEYS[8], KEYS[9], 8 + added)
         redis.call('XADD', KEYS[5], 'MAXLEN', '~', '1000', '*', 'timestamp', ARGV[1])
         return 1
@@ -94,7 +97,7 @@ public struct History: Sendable {
                 History.writeScript,
                 keys: [
                     keys.snapshot(snapshot.timestamp), keys.history, keys.latest, keys.assets, mergedStream, keys.mergerLease, keys.series(span),
-                    keys.seriesSpans, keys.seriesVersions, keys.catalogue,
+                    keys.seriesSpans, keys.seriesVersions, keys.catalogue, keys.seriesConversion,
                 ],
                 arguments: arguments
             )

@@ -7,9 +7,9 @@
 /// `failed.<reason>`, and per component the last cycle's figures (`records_kept`,
 /// `skipped.<reason>`, `rows`, `left_out.<reason>`). Readers get them decoded as a `Record`.
 public struct PipelineStatus: Sendable {
-    public static let index = "{topcoins}:status"
+    public static let index = HistoryKeys().statusIndex
 
-    public static func key(_ component: String) -> String { "\(index):\(component)" }
+    public static func key(_ component: String) -> String { HistoryKeys().status(component) }
 
     /// The hash's field names, shared by the writer and `Record`'s decoder.
     enum Field {

@@ -17,7 +17,7 @@ struct AssetRoutes: Sendable {
     }
 
     func list(_ request: Request, context: APIRouter.Context) async throws -> Response {
-        let parameters = try QueryParameters(request.uri.query)
+        let parameters = QueryParameters(request.uri.query)
         let format = try parameters.format(accept: request.headers[.accept])
         let limit = try parameters.integer("limit", in: 1...config.maxLimit) ?? config.defaultLimit
         let (found, total) = try assets.list(symbol: try parameters.single("symbol"), search: try parameters.single("search"), limit: limit)
