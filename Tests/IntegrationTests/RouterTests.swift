@@ -44,7 +44,7 @@ struct RouterTests {
     func unknownPathsAreJSON404() async throws {
         try await TestBed.with { bed in
             let api = try await bed.startAPI()
-            for target in ["/nowhere", "/health/extra", "/health/", "//health", "/openapi.yaml/", "/%00", "/assets/1/prices"] {
+            for target in ["/nowhere", "/health/extra", "/health/", "//health", "/openapi.yaml/", "/%00", "/assets/1/volume", "/assets/1/prices/"] {
                 let response = try await Self.exchange(api, "GET", target)
                 #expect(response.status == 404, "\(target)")
                 #expect(response.headers["content-type"] == "application/json; charset=utf-8", "\(target)")

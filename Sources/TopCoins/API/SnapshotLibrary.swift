@@ -281,7 +281,13 @@ public struct LatestSnapshotFollower: Service {
         library.setRedisReachable(true)
         var statusRead = ContinuousClock.now - .seconds(60)
         var indexRead = ContinuousClock.now - .seconds(600)
+        var assetsRead = ContinuousClock.now
         while !Task.isCancelled {
+            // Also between snapshots: retention folds spans after the write that announced one.
+            if assetsRead.duration(to: .now) >= .seconds(10) {
+                try await refreshAssets()
+                assetsRead = .now
+            }
             if statusRead.duration(to: .now) >= .seconds(2) {
                 library.setPipeline(try await PipelineStatus.readAll(from: redis))
                 library.setRedisOutOfMemory(try await redis.memoryInfo().refusesWrites)
@@ -301,6 +307,7 @@ public struct LatestSnapshotFollower: Service {
             }
             try await loadLatest()
             try await refreshAssets()
+            assetsRead = .now
         }
     }
 
