@@ -22,6 +22,9 @@ struct Summary {
     var line: String { "median \(fmt(median)) min \(fmt(values.min()!)) max \(fmt(values.max()!)) (n=\(values.count))" }
 }
 
+/// Retention's progress lines would drown the figures.
+let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+
 func fmt(_ value: Double) -> String { String(Double(Int((value * 100).rounded())) / 100) }
 
 func cpuMilliseconds() -> Double {
@@ -187,9 +190,9 @@ func history(_ redisURL: String, coins: Int, snapshots: Int) async throws {
         guard try await store.write(merged, registry: &registry, catalogue: catalogue, announceOn: "topcoins:merged", lease: lease, latestLimit: .latestRepresentable) == .written else { fail("history write") }
         bodyBytes += try await store.body(at: time)?.count ?? 0
         // As the merger does after each write: closed hours are compacted.
-        if index % 60 == 59 { _ = try await store.applyRetention(.default, now: time, hold: &hold, logger: Logger(label: "bench")) }
+        if index % 60 == 59 { _ = try await store.applyRetention(.default, now: time, hold: &hold, logger: quiet) }
     }
-    _ = try await store.applyRetention(.default, now: Timestamp(milliseconds: end), hold: &hold, logger: Logger(label: "bench"))
+    _ = try await store.applyRetention(.default, now: Timestamp(milliseconds: end), hold: &hold, logger: quiet)
     try await redis.send(["DEL", RedisArgument(store.keys.mergerLease)])
     let after = try await usedMemory()
     let rows = Double(snapshots) * Double(try await SnapshotCodec.decode(store.body(at: Timestamp(milliseconds: end))!, registry: registry).rows.count)
@@ -218,7 +221,7 @@ func seriesHistory(_ redisURL: String, coins: Int, days: Int) async throws {
         for row in snapshot.rows { catalogue.record(.init(cmcId: row.cmcId, symbol: row.symbol, name: row.name), at: snapshot.timestamp) }
         guard try await history.write(snapshot, registry: &registry, catalogue: catalogue, announceOn: "topcoins:merged", lease: lease, latestLimit: .latestRepresentable) == .written else { fail("series write") }
     }
-    _ = try await history.applyRetention(.default, now: Timestamp(milliseconds: now), hold: &hold, logger: Logger(label: "bench"))
+    _ = try await history.applyRetention(.default, now: Timestamp(milliseconds: now), hold: &hold, logger: quiet)
     try await lease.release()
     print("series history: \(times.count) snapshots of \(coins) coins over \(days) days written and thinned in \(fmt((wallMilliseconds() - start) / 1000)) s")
     await redis.shutdown()

@@ -18,14 +18,14 @@ public final class AssetLibrary: Sendable {
     }
 
     struct CacheKey: Hashable {
-        let span: String
+        let span: SeriesSpan
         let cmcId: Int64
         let width: Int64
     }
 
     struct CachedSpan {
         let version: Int64
-        let points: [RenderedPoint]
+        let rendered: RenderedSpan
         var lastUse: UInt64
     }
 
@@ -37,7 +37,7 @@ public final class AssetLibrary: Sendable {
         /// Lower-cased "symbol\u{0}name" per asset, for `search`.
         var searchable: [String] = []
         var spans: [SeriesSpan] = []
-        var versions: [String: Int64] = [:]
+        var versions: [SeriesSpan: Int64] = [:]
         var cache: [CacheKey: CachedSpan] = [:]
         var cachedPoints = 0
         var clock: UInt64 = 0
@@ -82,11 +82,11 @@ public final class AssetLibrary: Sendable {
             state.bySymbol = bySymbol
             state.searchable = searchable
             state.spans = spans
-            state.versions = versions
+            state.versions = Dictionary(spans.map { ($0, versions[$0.member] ?? 0) }) { first, _ in first }
             state.modified = .now
             // Entries of spans that changed or went away are stale: drop them now.
-            state.cache = state.cache.filter { versions[$0.key.span] == $0.value.version }
-            state.cachedPoints = state.cache.values.reduce(0) { $0 + $1.points.count }
+            state.cache = state.cache.filter { state.versions[$0.key.span] == $0.value.version }
+            state.cachedPoints = state.cache.values.reduce(0) { $0 + $1.rendered.buckets.count }
         }
     }
 
@@ -131,31 +131,31 @@ public final class AssetLibrary: Sendable {
     }
 
     /// The points of `cmcId` whose timestamps lie in `query`'s range, folded to its interval,
-    /// ascending; more than `maxPoints` is a `range_too_large`. Also the span versions read,
-    /// which the answer's ETag hashes.
-    func points(of cmcId: Int64, query: SeriesQuery, maxPoints: Int) async throws(APIError) -> (points: [RenderedPoint], versions: [Int64]) {
+    /// as slices of rendered spans in time order; more than `maxPoints` is a `range_too_large`.
+    /// Also the versions of the spans read, which the answer's ETag hashes.
+    func points(of cmcId: Int64, query: SeriesQuery, maxPoints: Int) async throws(APIError) -> (points: SeriesSlices, versions: [Int64]) {
         let width = query.width
         // A bucket belongs by its start; its content reaches a width past it.
         let low = width == 0 ? query.from.milliseconds : query.from.milliseconds.floorDividedWithRemainder(by: width).0 * width
         let high = width == 0 ? query.to.milliseconds : query.to.milliseconds.floorDividedWithRemainder(by: width).0 * width + width - 1
         let (spans, versions, cached) = state.withLock { state in
             let spans = state.spans.filter { $0.end > low && $0.start <= high }
-            let versions = spans.map { state.versions[$0.member] ?? 0 }
+            let versions = spans.map { state.versions[$0] ?? 0 }
             state.clock += 1
-            var cached: [[RenderedPoint]?] = []
+            var cached: [RenderedSpan?] = []
+            cached.reserveCapacity(spans.count)
             for (span, version) in zip(spans, versions) {
-                let key = CacheKey(span: span.member, cmcId: cmcId, width: AssetLibrary.spanWidth(width, span))
-                if var entry = state.cache[key], entry.version == version {
-                    entry.lastUse = state.clock
-                    state.cache[key] = entry
-                    cached.append(entry.points)
+                let key = CacheKey(span: span, cmcId: cmcId, width: AssetLibrary.spanWidth(width, span))
+                if let entry = state.cache[key], entry.version == version {
+                    state.cache[key]!.lastUse = state.clock
+                    cached.append(entry.rendered)
                 } else {
                     cached.append(nil)
                 }
             }
             return (spans, versions, cached)
         }
-        var perSpan = cached
+        var rendered = cached
         let missing = spans.indices.filter { cached[$0] == nil }
         if !missing.isEmpty {
             let read: [[PriceBucket]]
@@ -170,23 +170,26 @@ public final class AssetLibrary: Sendable {
             }
             for (index, points) in zip(missing, read) {
                 let spanWidth = AssetLibrary.spanWidth(width, spans[index])
-                perSpan[index] = (spanWidth == 0 ? points : PriceBucket.aggregate(points, width: spanWidth)).map { RenderedPoint($0, raw: width == 0) }
+                rendered[index] = RenderedSpan(spanWidth == 0 ? points : PriceBucket.aggregate(points, width: spanWidth), raw: width == 0)
             }
-            remember(missing.map { (CacheKey(span: spans[$0].member, cmcId: cmcId, width: AssetLibrary.spanWidth(width, spans[$0])), versions[$0], perSpan[$0]!) })
+            remember(missing.map { (CacheKey(span: spans[$0], cmcId: cmcId, width: AssetLibrary.spanWidth(width, spans[$0])), versions[$0], rendered[$0]!) })
         }
-        var points = perSpan.flatMap { $0 ?? [] }
-        if !zip(points, points.dropFirst()).allSatisfy({ $0.bucket.start < $1.bucket.start }) {
-            points.sort { $0.bucket.start < $1.bucket.start }
+        // Spans in the order of their points; they do not interleave (retention folds the
+        // oldest first), but should they, or should buckets be wider than a span (a day from
+        // raw hours), the points are folded anew here.
+        let chunks = rendered.compactMap { $0 }.filter { !$0.buckets.isEmpty }.sorted { $0.buckets[0].start < $1.buckets[0].start }
+        let interleaved = zip(chunks, chunks.dropFirst()).contains { $0.buckets.last!.start >= $1.buckets[0].start }
+        var slices = SeriesSlices()
+        if interleaved || (width > 0 && spans.contains { AssetLibrary.spanWidth(width, $0) < width }) {
+            var buckets = chunks.flatMap(\.buckets)
+            if interleaved { buckets.sort { $0.start < $1.start } }
+            let folded = RenderedSpan(width == 0 ? buckets : PriceBucket.aggregate(buckets, width: width), raw: width == 0)
+            slices.parts = [(folded, folded.indexes(from: query.from, to: query.to))]
+        } else {
+            slices.parts = chunks.map { ($0, $0.indexes(from: query.from, to: query.to)) }
         }
-        // Buckets wider than a span (a day from raw hours) fold across spans here.
-        if width > 0, spans.contains(where: { AssetLibrary.spanWidth(width, $0) < width }) {
-            points = PriceBucket.aggregate(points.map(\.bucket), width: width).map { RenderedPoint($0, raw: false) }
-        }
-        let from = query.from
-        let to = query.to
-        let within = points.drop { $0.bucket.start < from }.prefix { $0.bucket.start <= to }
-        if within.count > maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(within.count), maxPoints: maxPoints) }
-        return (Array(within), versions)
+        if slices.count > maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(slices.count), maxPoints: maxPoints) }
+        return (slices, versions)
     }
 
     /// The width a span's points are folded to before they are cached: the asked width, but no
@@ -195,21 +198,21 @@ public final class AssetLibrary: Sendable {
         width == 0 ? 0 : min(width, span.granularity.spanMilliseconds)
     }
 
-    private func remember(_ entries: [(CacheKey, Int64, [RenderedPoint])]) {
+    private func remember(_ entries: [(CacheKey, Int64, RenderedSpan)]) {
         state.withLock { state in
-            for (key, version, points) in entries {
-                if let old = state.cache[key] { state.cachedPoints -= old.points.count }
-                state.cache[key] = CachedSpan(version: version, points: points, lastUse: state.clock)
-                state.cachedPoints += points.count
+            for (key, version, rendered) in entries {
+                if let old = state.cache[key] { state.cachedPoints -= old.rendered.buckets.count }
+                state.cache[key] = CachedSpan(version: version, rendered: rendered, lastUse: state.clock)
+                state.cachedPoints += rendered.buckets.count
             }
             guard state.cachedPoints > cachedPointLimit else { return }
             // Over budget: keep the most recently used half.
             let keep = state.cache.sorted { $0.value.lastUse > $1.value.lastUse }
             var kept: [CacheKey: CachedSpan] = [:]
             var count = 0
-            for (key, entry) in keep where count + entry.points.count <= cachedPointLimit / 2 {
+            for (key, entry) in keep where count + entry.rendered.buckets.count <= cachedPointLimit / 2 {
                 kept[key] = entry
-                count += entry.points.count
+                count += entry.rendered.buckets.count
             }
             state.cache = kept
             state.cachedPoints = count

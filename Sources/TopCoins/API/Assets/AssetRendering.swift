@@ -1,31 +1,89 @@
 import NIOCore
 
-/// One point of a series with its JSON object and CSV line rendered once, when its span is
-/// read: a series answer is then a concatenation of cached bytes.
-struct RenderedPoint: Sendable {
-    let bucket: PriceBucket
+/// One asset's points in one span, folded to the asked width and rendered once, when the span
+/// is read: JSON objects (each followed by a comma) and CSV lines laid end to end, with where
+/// each point ends. A series answer is then a few slices of cached bytes, whatever its length.
+struct RenderedSpan: Sendable {
+    let buckets: [PriceBucket]
     let json: [UInt8]
+    let jsonEnds: [Int]
     let csv: [UInt8]
+    let csvEnds: [Int]
 
     /// `raw`: the shape of an answer without `interval` (`timestamp, price, resolution`, the
     /// price of a bucket being its close); otherwise the OHLC shape.
-    init(_ bucket: PriceBucket, raw: Bool) {
-        self.bucket = bucket
-        let time = bucket.start.iso8601
-        let resolution = SeriesQuery.Interval.label(width: bucket.width)
-        var json = JSONWriter(reservingCapacity: raw ? 80 : 200)
+    init(_ buckets: [PriceBucket], raw: Bool) {
+        self.buckets = buckets
+        var json = JSONWriter(reservingCapacity: buckets.count * (raw ? 90 : 220))
         var csv: [UInt8] = []
-        if raw {
-            json.raw("{\"timestamp\":\"\(time)\",\"price\":\(bucket.price.text),\"resolution\":\"\(resolution)\"}")
-            csv.append(contentsOf: "\(time),\(bucket.price.text),\(resolution)\r\n".utf8)
-        } else {
-            let prices = "\(bucket.open.text),\(bucket.high.text),\(bucket.low.text),\(bucket.close.text)"
-            json.raw("{\"timestamp\":\"\(time)\",\"open\":\(bucket.open.text),\"high\":\(bucket.high.text),\"low\":\(bucket.low.text),")
-            json.raw("\"close\":\(bucket.close.text),\"count\":\(bucket.count),\"source\":\"\(AssetRendering.ownSource)\",\"resolution\":\"\(resolution)\"}")
-            csv.append(contentsOf: "\(time),\(prices),\(bucket.count),\(AssetRendering.ownSource),\(resolution)\r\n".utf8)
+        csv.reserveCapacity(buckets.count * (raw ? 64 : 160))
+        var jsonEnds: [Int] = []
+        var csvEnds: [Int] = []
+        jsonEnds.reserveCapacity(buckets.count)
+        csvEnds.reserveCapacity(buckets.count)
+        for bucket in buckets {
+            let time = bucket.start.iso8601
+            let resolution = SeriesQuery.Interval.label(width: bucket.width)
+            if raw {
+                json.raw("{\"timestamp\":\"\(time)\",\"price\":\(bucket.price.text),\"resolution\":\"\(resolution)\"},")
+                csv.append(contentsOf: "\(time),\(bucket.price.text),\(resolution)\r\n".utf8)
+            } else {
+                json.raw("{\"timestamp\":\"\(time)\",\"open\":\(bucket.open.text),\"high\":\(bucket.high.text),\"low\":\(bucket.low.text),")
+                json.raw("\"close\":\(bucket.close.text),\"count\":\(bucket.count),\"source\":\"\(AssetRendering.ownSource)\",\"resolution\":\"\(resolution)\"},")
+                csv.append(contentsOf: "\(time),\(bucket.open.text),\(bucket.high.text),\(bucket.low.text),\(bucket.close.text),\(bucket.count),".utf8)
+                csv.append(contentsOf: "\(AssetRendering.ownSource),\(resolution)\r\n".utf8)
+            }
+            jsonEnds.append(json.bytes.count)
+            csvEnds.append(csv.count)
         }
         self.json = json.bytes
+        self.jsonEnds = jsonEnds
         self.csv = csv
+        self.csvEnds = csvEnds
+    }
+
+    /// The points whose start lies in `from...to` (the buckets are ascending).
+    func indexes(from: Timestamp, to: Timestamp) -> Range<Int> {
+        func firstIndex(notBelow time: Timestamp) -> Int {
+            var (low, high) = (0, buckets.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if buckets[middle].start < time { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        let lower = firstIndex(notBelow: from)
+        let upper = to == .latestRepresentable ? buckets.count : firstIndex(notBelow: to.adding(milliseconds: 1))
+        return lower..<max(lower, upper)
+    }
+}
+
+/// The slices of rendered spans that make one series answer, in time order.
+struct SeriesSlices: Sendable {
+    var parts: [(span: RenderedSpan, indexes: Range<Int>)] = []
+
+    var count: Int { parts.reduce(0) { $0 + $1.indexes.count } }
+    var first: PriceBucket? { parts.first { !$0.indexes.isEmpty }.map { $0.span.buckets[$0.indexes.lowerBound] } }
+    var last: PriceBucket? { parts.last { !$0.indexes.isEmpty }.map { $0.span.buckets[$0.indexes.upperBound - 1] } }
+
+    /// The bytes of the points, JSON objects joined by commas or CSV lines.
+    func write(json: Bool, to buffer: inout ByteBuffer) {
+        let start = buffer.writerIndex
+        for (span, indexes) in parts where !indexes.isEmpty {
+            let (bytes, ends) = json ? (span.json, span.jsonEnds) : (span.csv, span.csvEnds)
+            let from = indexes.lowerBound == 0 ? 0 : ends[indexes.lowerBound - 1]
+            bytes.withUnsafeBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[from..<ends[indexes.upperBound - 1]])) }
+        }
+        // Each JSON object carries a comma after it; the last one's goes.
+        if json, buffer.writerIndex > start { buffer.moveWriterIndex(to: buffer.writerIndex - 1) }
+    }
+
+    var byteCount: Int {
+        parts.reduce(0) { total, part in
+            guard !part.indexes.isEmpty else { return total }
+            let from = part.indexes.lowerBound == 0 ? 0 : part.span.jsonEnds[part.indexes.lowerBound - 1]
+            return total + part.span.jsonEnds[part.indexes.upperBound - 1] - from
+        }
     }
 }
 
@@ -69,7 +127,7 @@ enum AssetRendering {
 
     static func oneCSV(_ asset: AssetLibrary.Asset) -> ByteBuffer { listCSV([asset]) }
 
-    static func pricesJSON(_ asset: AssetLibrary.Asset, query: SeriesQuery, points: [RenderedPoint]) -> ByteBuffer {
+    static func pricesJSON(_ asset: AssetLibrary.Asset, query: SeriesQuery, points: SeriesSlices) -> ByteBuffer {
         var head = JSONWriter(reservingCapacity: 256)
         head.raw("{\"cmc_id\":\(asset.entry.cmcId),\"symbol\":")
         head.string(asset.entry.symbol)
@@ -78,22 +136,17 @@ enum AssetRendering {
         head.raw(",\"currency\":\"USD\",\"interval\":\"\(SeriesQuery.Interval.label(width: query.width))\",")
         head.raw("\"from\":\"\(query.from.iso8601)\",\"to\":\"\(query.to.iso8601)\",\"count\":\(points.count),\"data\":[")
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(head.bytes.count + points.reduce(2) { $0 + $1.json.count + 1 })
+        buffer.reserveCapacity(head.bytes.count + points.byteCount + 2)
         buffer.writeBytes(head.bytes)
-        for (index, point) in points.enumerated() {
-            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            buffer.writeBytes(point.json)
-        }
+        points.write(json: true, to: &buffer)
         buffer.writeString("]}")
         return buffer
     }
 
-    static func pricesCSV(query: SeriesQuery, points: [RenderedPoint]) -> ByteBuffer {
-        let header = query.interval == nil ? rawCSVHeader : bucketCSVHeader
+    static func pricesCSV(query: SeriesQuery, points: SeriesSlices) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(header.utf8.count + points.reduce(0) { $0 + $1.csv.count })
-        buffer.writeString(header)
-        for point in points { buffer.writeBytes(point.csv) }
+        buffer.writeString(query.interval == nil ? rawCSVHeader : bucketCSVHeader)
+        points.write(json: false, to: &buffer)
         return buffer
     }
 }

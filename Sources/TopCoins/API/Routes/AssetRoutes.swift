@@ -43,14 +43,14 @@ struct AssetRoutes: Sendable {
         let (points, versions) = try await assets.points(of: asset.entry.cmcId, query: query, maxPoints: config.maxPoints)
         // The content's identity: which points, from which versions of their spans.
         let tag = AssetRoutes.tag(
-            ["\(asset.entry.cmcId)", "\(query.width)", query.format.rawValue, "\(points.first?.bucket.start.milliseconds ?? 0)",
-             "\(points.last?.bucket.start.milliseconds ?? 0)", "\(points.count)"] + versions.map(String.init))
+            [asset.entry.cmcId, query.width, query.format == .json ? 0 : 1, points.first?.start.milliseconds ?? 0, points.last?.start.milliseconds ?? 0,
+             Int64(points.count)] + versions)
         let latest = library.latest?.timestamp
         // A range that reaches the newest snapshot changes with the next one; an older range
         // only when retention folds it.
         let reachesNewest = latest.map { query.to >= $0 } ?? true
         let maxAge = reachesNewest ? nextSnapshotDue(now: now) : 3600
-        let validators = ConditionalGET(etag: tag, lastModified: points.last?.bucket.start ?? latest ?? now, maxAgeSeconds: maxAge)
+        let validators = ConditionalGET(etag: tag, lastModified: points.last?.start ?? latest ?? now, maxAgeSeconds: maxAge)
         return validators.response(to: request, headers: [.vary: "Accept"]) { headers in
             AssetRoutes.body(
                 query.format, &headers, json: AssetRendering.pricesJSON(asset, query: query, points: points), csv: AssetRendering.pricesCSV(query: query, points: points),
@@ -83,5 +83,14 @@ struct AssetRoutes: Sendable {
     /// A strong entity tag from the parts that make an answer what it is.
     static func tag(_ parts: [String]) -> String {
         "\"\(String(TopListRoutes.fnv1a(Array(parts.joined(separator: "|").utf8)), radix: 16))\""
+    }
+
+    /// The same from numbers, hashed as their bytes (a series answer's many span versions).
+    static func tag(_ parts: [Int64]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for part in parts {
+            for shift in stride(from: 0, to: 64, by: 8) { hash = (hash ^ UInt64(truncatingIfNeeded: part >> Int64(shift)) & 0xff) &* 0x100_0000_01b3 }
+        }
+        return "\"\(String(hash, radix: 16))\""
     }
 }
