@@ -155,6 +155,30 @@ struct HostileInputTests {
         }
     }
 
+    @Test("a series field that does not decode is a 500 corrupt_series, logged once and counted; other assets answer")
+    func aCorruptSeriesFieldIsNotAnOutage() async throws {
+        try await TestBed.with { bed in
+            let merger = try bed.startFaultMerger()
+            try await bed.publishPair()
+            let good = try await bed.waitForSnapshot(merger: merger)
+            let api = try await bed.startFaultAPI()
+            try await Faults.waitUntil("catalogue served") { try await api.request("/assets/1").status == 200 }
+            // Bitcoin's points in the snapshot's hour: a block tag and nothing after it.
+            let span = SeriesSpan(granularity: .snapshot, containing: good.milliseconds)
+            try await bed.redis.send(["HSET", RedisArgument(HistoryKeys().series(span)), "1", RedisArgument([SeriesCodec.blockTag, 0xFF])])
+            for _ in 0..<2 {
+                let response = try await api.request("/assets/1/prices")
+                #expect(response.status == 500, "\(response.bodyText)")
+                #expect(try JSONParser.parse(response.body)["error"]?["code"] == .string("corrupt_series"))
+            }
+            #expect(Faults.lines(api.process, containing: "stored series does not decode").count == 1, "\(api.process.stderr.text.suffix(3000))")
+            #expect(try await api.request("/assets/1027/prices").status == 200)
+            #expect(try await api.request("/?limit=1").status == 200)
+            #expect(try await api.request("/metrics").bodyText.contains("topcoins_corrupt_series_total 1"))
+            #expect(api.process.isRunning)
+        }
+    }
+
     // MARK: - 4. An empty merge
 
     @Test("price records that are all {} merge to no rows: nothing is written, the latest stays, it is counted")

@@ -18,7 +18,7 @@ public enum HTTPAPIProgram {
         let library = SnapshotLibrary(
             stores: historyClients.map { History(redis: $0) }, cacheSize: config.historyCacheSize, clockSkewSeconds: config.maxClockSkewSeconds,
             logger: logger)
-        let assets = AssetLibrary(history: History(redis: historyClients[0]), cachedPointLimit: config.seriesCachePoints)
+        let assets = AssetLibrary(history: History(redis: historyClients[0]), cachedPointLimit: config.seriesCachePoints, logger: logger)
         let follower = LatestSnapshotFollower(library: library, assets: assets, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
         let api = APIRouter(config: config, library: library, assets: assets, metrics: metrics)
         func listener(_ name: String, host: String, port: Int, routes: APIRouter.Routes) -> some Service {

@@ -1,3 +1,5 @@
+import CoreMetrics
+import Logging
 import Synchronization
 
 /// The API's view of the asset catalogue and of each asset's series. The catalogue, the list
@@ -9,6 +11,8 @@ public final class AssetLibrary: Sendable {
     let history: History
     /// How many points the span cache may hold in all.
     let cachedPointLimit: Int
+    let logger: Logger
+    private let corruptSeries = CoreMetrics.Counter(label: "topcoins_corrupt_series_total")
     private let state = Mutex(State())
 
     /// One asset as the API shows it: the catalogue's entry and the latest top-list rank.
@@ -43,11 +47,14 @@ public final class AssetLibrary: Sendable {
         var clock: UInt64 = 0
         /// When the catalogue was last reloaded: its answers' Last-Modified.
         var modified = Timestamp(milliseconds: 0)
+        /// Series fields already logged as corrupt (each is logged and counted once).
+        var corruptKeys: Set<String> = []
     }
 
-    public init(history: History, cachedPointLimit: Int = 2_000_000) {
+    public init(history: History, cachedPointLimit: Int, logger: Logger) {
         self.history = history
         self.cachedPointLimit = cachedPointLimit
+        self.logger = logger
     }
 
     /// Whether a catalogue has been loaded (there is none before the first merge).
@@ -164,7 +171,11 @@ public final class AssetLibrary: Sendable {
             } catch {
                 switch error {
                 case .redis: throw .unavailable("history is unavailable right now: Redis cannot be reached", retryAfter: 5)
-                case .corrupt(let key, _):
+                case .corrupt(let key, let detail):
+                    if state.withLock({ $0.corruptKeys.insert(key).inserted }) {
+                        logger.error("stored series does not decode", metadata: ["key": "\(key)", "reason": "corrupt_series", "error": "\(detail)"])
+                        corruptSeries.increment()
+                    }
                     throw APIError(status: .internalServerError, code: "corrupt_series", message: "the series is stored corrupt (\(key)); other ranges still answer")
                 }
             }
