@@ -47,10 +47,6 @@ extension History {
         }
     }
 
-    func allSpans() async throws(RedisError) -> [SeriesSpan] {
-        try await redis.zrangeByScore(keys.seriesSpans, minimum: "-inf", maximum: "+inf").compactMap { SeriesSpan(member: $0.member) }.sorted()
-    }
-
     /// Appends each (field, records) pair to the target span's fields, then deletes the source
     /// span, all at once; an empty target member only deletes. A source already gone is only
     /// dropped from the index, so a repeated run changes nothing.

@@ -10,6 +10,11 @@ extension History {
             .sorted()
     }
 
+    /// Every span the index names, ascending by start.
+    public func allSpans() async throws(RedisError) -> [SeriesSpan] {
+        try await redis.zrangeByScore(keys.seriesSpans, minimum: "-inf", maximum: "+inf").compactMap { SeriesSpan(member: $0.member) }.sorted()
+    }
+
     /// Every span's change counter (see `HistoryKeys.seriesVersions`).
     public func seriesVersions() async throws(RedisError) -> [String: Int64] {
         try await redis.send(["HGETALL", RedisArgument(keys.seriesVersions)]).fieldMap.compactMapValues { Int64($0) }

@@ -67,7 +67,7 @@ public final class AssetLibrary: Sendable {
         let spans: [SeriesSpan]
         let versions: [String: Int64]
         do {
-            spans = try await history.spans(overlapping: Int64.min / 2...Int64.max / 2)
+            spans = try await history.allSpans()
             versions = try await history.seriesVersions()
         } catch {
             throw .redis(error)
