@@ -59,7 +59,9 @@ public struct PriceBucket: Sendable, Equatable {
         high = max(high, later.high)
         low = min(low, later.low)
         close = later.close
-        count += later.count
+        // Counts read from Redis may be anything: a sum past Int.max saturates, never traps.
+        let (sum, overflow) = count.addingReportingOverflow(later.count)
+        count = overflow ? .max : sum
     }
 }
 
