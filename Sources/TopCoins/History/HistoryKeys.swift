@@ -28,12 +28,20 @@ public struct HistoryKeys: Sendable {
     public var seriesVersions: String { "\(prefix):series:versions" }
     /// Hash of the conversion of snapshot history written before the series store existed.
     public var seriesConversion: String { "\(prefix):series:conversion" }
+    /// Hash: each asset with backfilled daily candles (field: CMC id) and a counter bumped on
+    /// every change to its candles, so a reader's cache knows what is still current.
+    public var candleVersions: String { "\(prefix):candles:versions" }
     /// Set naming the components that record a status (see `PipelineStatus`).
     public var statusIndex: String { "\(prefix):status" }
 
     public func snapshot(_ timestamp: Timestamp) -> String { "\(prefix):snapshot:\(timestamp.milliseconds)" }
     public func series(_ span: SeriesSpan) -> String { "\(prefix):series:\(span.member)" }
     public func status(_ component: String) -> String { "\(statusIndex):\(component)" }
+    /// Hash of one asset's daily candles: field the day's start in unix ms, value
+    /// `DailyCandle.encoded`.
+    public func candles(_ cmcId: Int64) -> String { "\(prefix):candles:\(cmcId)" }
+    /// Hash of a backfill source's progress per asset (field: CMC id; see the history fetcher).
+    public func backfill(_ source: String) -> String { "\(prefix):backfill:\(source)" }
 }
 
 /// One hash of the series store: the points of every asset at one granularity over one

@@ -20,6 +20,9 @@ public struct DecimalNumber: Sendable, Hashable, CustomStringConvertible {
         self.text = uncheckedText
     }
 
+    /// The nearest binary double, for analytics (never for a price an answer shows).
+    public var doubleValue: Double { Double(text) ?? .nan }
+
     /// Whether the number has no non-zero fraction digits.
     public var isIntegral: Bool {
         guard let dot = text.utf8.firstIndex(of: UInt8(ascii: ".")) else { return true }

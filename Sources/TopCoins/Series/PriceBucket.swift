@@ -10,11 +10,17 @@ public struct PriceBucket: Sendable, Equatable {
     public private(set) var high: DecimalNumber
     public private(set) var low: DecimalNumber
     public private(set) var close: DecimalNumber
-    /// How many raw points the bucket summarises.
+    /// How many raw points the bucket summarises (0 for a backfilled candle, which summarises
+    /// none of TopCoins' own).
     public private(set) var count: Int
+    /// The upstream a backfilled daily candle came from; nil for TopCoins' own points.
+    public let source: String?
 
-    public init(start: Timestamp, width: Int64, open: DecimalNumber, high: DecimalNumber, low: DecimalNumber, close: DecimalNumber, count: Int) {
+    public init(
+        start: Timestamp, width: Int64, open: DecimalNumber, high: DecimalNumber, low: DecimalNumber, close: DecimalNumber, count: Int, source: String? = nil
+    ) {
         self.start = start
+        self.source = source
         self.width = width
         self.open = open
         self.high = high
@@ -41,7 +47,7 @@ public struct PriceBucket: Sendable, Equatable {
         result.reserveCapacity(points.count)
         for point in points {
             let start = point.start.milliseconds.floorDividedWithRemainder(by: width).0 * width
-            guard point.width < width, point.start.milliseconds + max(point.width, 1) <= start + width else {
+            guard point.width < width, point.source == nil, point.start.milliseconds + max(point.width, 1) <= start + width else {
                 result.append(point)
                 continue
             }

@@ -43,6 +43,10 @@ public final class AssetLibrary: Sendable {
         var spans: [SeriesSpan] = []
         var versions: [SeriesSpan: Int64] = [:]
         var cache: [CacheKey: CachedSpan] = [:]
+        /// Assets with backfilled daily candles, and each one's counter.
+        var candleVersions: [Int64: Int64] = [:]
+        /// Decoded candles by asset, while their counter stands.
+        var candles: [Int64: (version: Int64, buckets: [PriceBucket])] = [:]
         var cachedPoints = 0
         var clock: UInt64 = 0
         /// When the catalogue was last reloaded: its answers' Last-Modified.
@@ -66,9 +70,11 @@ public final class AssetLibrary: Sendable {
         let catalogue = try await history.catalogue()
         let spans: [SeriesSpan]
         let versions: [String: Int64]
+        let candleVersions: [Int64: Int64]
         do {
             spans = try await history.allSpans()
             versions = try await history.seriesVersions()
+            candleVersions = try await history.candleVersions()
         } catch {
             throw .redis(error)
         }
@@ -94,6 +100,8 @@ public final class AssetLibrary: Sendable {
             // Entries of spans that changed or went away are stale: drop them now.
             state.cache = state.cache.filter { state.versions[$0.key.span] == $0.value.version }
             state.cachedPoints = state.cache.values.reduce(0) { $0 + $1.rendered.buckets.count }
+            state.candleVersions = candleVersions
+            state.candles = state.candles.filter { candleVersions[$0.key] == $0.value.version }
         }
     }
 
@@ -169,15 +177,7 @@ public final class AssetLibrary: Sendable {
             do throws(HistoryReadError) {
                 read = try await history.points(of: cmcId, in: missing.map { spans[$0] })
             } catch {
-                switch error {
-                case .redis: throw .unavailable("history is unavailable right now: Redis cannot be reached", retryAfter: 5)
-                case .corrupt(let key, let detail):
-                    if state.withLock({ $0.corruptKeys.insert(key).inserted }) {
-                        logger.error("stored series does not decode", metadata: ["key": "\(key)", "reason": "corrupt_series", "error": "\(detail)"])
-                        corruptSeries.increment()
-                    }
-                    throw APIError(status: .internalServerError, code: "corrupt_series", message: "the series is stored corrupt (\(key)); other ranges still answer")
-                }
+                throw answer(to: error)
             }
             for (index, points) in zip(missing, read) {
                 let spanWidth = AssetLibrary.spanWidth(width, spans[index])
@@ -199,8 +199,50 @@ public final class AssetLibrary: Sendable {
         } else {
             slices.parts = chunks.map { ($0, $0.indexes(from: query.from, to: query.to)) }
         }
+        if width == DailyCandle.dayMilliseconds, let (version, candles) = try await candles(of: cmcId) {
+            let inRange = RenderedSpan(candles, raw: false).indexes(from: query.from, to: query.to)
+            let merged = DailyCandle.overlay(Array(candles[inRange]), on: slices.buckets)
+            let rendered = RenderedSpan(merged, raw: false)
+            slices.parts = [(rendered, 0..<merged.count)]
+            if slices.count > maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(slices.count), maxPoints: maxPoints) }
+            return (slices, versions + [-1, version])
+        }
         if slices.count > maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(slices.count), maxPoints: maxPoints) }
         return (slices, versions)
+    }
+
+    /// The asset's backfilled daily candles as day buckets (cached while their counter
+    /// stands), and that counter; nil when the asset has none.
+    func candles(of cmcId: Int64) async throws(APIError) -> (version: Int64, buckets: [PriceBucket])? {
+        let known = state.withLock { state -> (Int64, [PriceBucket]?)? in
+            guard let version = state.candleVersions[cmcId] else { return nil }
+            if let cached = state.candles[cmcId], cached.version == version { return (version, cached.buckets) }
+            return (version, nil)
+        }
+        guard let (version, cached) = known else { return nil }
+        if let cached { return (version, cached) }
+        let buckets: [PriceBucket]
+        do throws(HistoryReadError) {
+            buckets = try await history.candles(of: cmcId).map(\.bucket)
+        } catch {
+            throw answer(to: error)
+        }
+        state.withLock { $0.candles[cmcId] = (version, buckets) }
+        return (version, buckets)
+    }
+
+    /// The API's answer to a failed history read: 503 while Redis is away; a corrupt stored
+    /// value is logged and counted once, and answered as what it is.
+    func answer(to error: HistoryReadError) -> APIError {
+        switch error {
+        case .redis: return .unavailable("history is unavailable right now: Redis cannot be reached", retryAfter: 5)
+        case .corrupt(let key, let detail):
+            if state.withLock({ $0.corruptKeys.insert(key).inserted }) {
+                logger.error("stored series does not decode", metadata: ["key": "\(key)", "reason": "corrupt_series", "error": "\(detail)"])
+                corruptSeries.increment()
+            }
+            return APIError(status: .internalServerError, code: "corrupt_series", message: "the series is stored corrupt (\(key)); other ranges still answer")
+        }
     }
 
     /// The width a span's points are folded to before they are cached: the asked width, but no

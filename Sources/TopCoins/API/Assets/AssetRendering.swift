@@ -29,9 +29,14 @@ struct RenderedSpan: Sendable {
                 csv.append(contentsOf: "\(time),\(bucket.price.text),\(resolution)\r\n".utf8)
             } else {
                 json.raw("{\"timestamp\":\"\(time)\",\"open\":\(bucket.open.text),\"high\":\(bucket.high.text),\"low\":\(bucket.low.text),")
-                json.raw("\"close\":\(bucket.close.text),\"count\":\(bucket.count),\"source\":\"\(AssetRendering.ownSource)\",\"resolution\":\"\(resolution)\"},")
-                csv.append(contentsOf: "\(time),\(bucket.open.text),\(bucket.high.text),\(bucket.low.text),\(bucket.close.text),\(bucket.count),".utf8)
-                csv.append(contentsOf: "\(AssetRendering.ownSource),\(resolution)\r\n".utf8)
+                // A backfilled candle summarises none of TopCoins' points: its count is null.
+                let count = bucket.source == nil ? String(bucket.count) : nil
+                json.raw("\"close\":\(bucket.close.text),\"count\":\(count ?? "null"),\"source\":")
+                json.string(bucket.source ?? AssetRendering.ownSource)
+                json.raw(",\"resolution\":\"\(resolution)\"},")
+                csv.append(contentsOf: "\(time),\(bucket.open.text),\(bucket.high.text),\(bucket.low.text),\(bucket.close.text),\(count ?? ""),".utf8)
+                RenderedSnapshot.appendCSVField(bucket.source ?? AssetRendering.ownSource, to: &csv)
+                csv.append(contentsOf: ",\(resolution)\r\n".utf8)
             }
             jsonEnds.append(json.bytes.count)
             csvEnds.append(csv.count)
@@ -65,6 +70,8 @@ struct SeriesSlices: Sendable {
     var count: Int { parts.reduce(0) { $0 + $1.indexes.count } }
     var first: PriceBucket? { parts.first { !$0.indexes.isEmpty }.map { $0.span.buckets[$0.indexes.lowerBound] } }
     var last: PriceBucket? { parts.last { !$0.indexes.isEmpty }.map { $0.span.buckets[$0.indexes.upperBound - 1] } }
+    /// The points themselves, in time order.
+    var buckets: [PriceBucket] { parts.flatMap { $0.span.buckets[$0.indexes] } }
 
     /// The bytes of the points, JSON objects joined by commas or CSV lines.
     func write(json: Bool, to buffer: inout ByteBuffer) {
