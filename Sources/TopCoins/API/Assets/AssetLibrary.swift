@@ -211,6 +211,33 @@ public final class AssetLibrary: Sendable {
         return (slices, versions)
     }
 
+    /// What an indicator or a chart computes over: the asset's points at `query`'s interval
+    /// from the first one stored (so recursive indicators such as EMA and RSI are warmed up
+    /// on all the history before `from`, and a value never depends on the window asked)
+    /// through `query.to`, with where the asked range starts. At most `warmUpLimit` points
+    /// before `from` are kept: enough for every window the API allows several times over.
+    func seriesWithWarmUp(of cmcId: Int64, query: SeriesQuery, maxPoints: Int, warmUpLimit: Int) async throws(APIError) -> (
+        buckets: [PriceBucket], firstInRange: Int, versions: [Int64]
+    ) {
+        let earliest = state.withLock { state -> Timestamp in
+            let spanStart = state.spans.first.map { Timestamp(milliseconds: $0.start) } ?? query.from
+            let candleStart = state.candles[cmcId]?.buckets.first?.start ?? Timestamp.earliestPlausible
+            return min(query.from, state.candleVersions[cmcId] == nil ? spanStart : min(spanStart, candleStart))
+        }
+        let whole = SeriesQuery(from: earliest, to: query.to, interval: query.interval, format: query.format)
+        let (slices, versions) = try await points(of: cmcId, query: whole, maxPoints: .max)
+        var buckets = slices.buckets
+        var firstInRange = buckets.firstIndex { $0.start >= query.from } ?? buckets.count
+        if firstInRange > warmUpLimit {
+            buckets.removeFirst(firstInRange - warmUpLimit)
+            firstInRange = warmUpLimit
+        }
+        if buckets.count - firstInRange > maxPoints {
+            throw SeriesQuery.tooManyPoints(atLeast: Int64(buckets.count - firstInRange), maxPoints: maxPoints)
+        }
+        return (buckets, firstInRange, versions)
+    }
+
     /// The asset's backfilled daily candles as day buckets (cached while their counter
     /// stands), and that counter; nil when the asset has none.
     func candles(of cmcId: Int64) async throws(APIError) -> (version: Int64, buckets: [PriceBucket])? {

@@ -33,6 +33,13 @@ public struct SeriesQuery: Sendable, Equatable {
     /// The bucket width asked for, 0 for raw points.
     public var width: Int64 { interval?.milliseconds ?? 0 }
 
+    public init(from: Timestamp, to: Timestamp, interval: Interval?, format: ListQuery.Format = .json) {
+        self.from = from
+        self.to = to
+        self.interval = interval
+        self.format = format
+    }
+
     /// Parses the query; the range defaults to the 24 hours up to `now`. A range that would hold
     /// more than `maxPoints` buckets is refused here; raw points are counted when read.
     public init(query: String?, accept: String?, now: Timestamp, maxPoints: Int) throws(APIError) {
