@@ -86,6 +86,8 @@ enum MakeSeeds {
         var catalogue = Catalogue()
         for row in rows { catalogue.record(.init(cmcId: row.cmcId, symbol: row.symbol, name: row.name), at: fetchedAt) }
         try write("series/catalogue.bin", [2] + catalogue.encoded)
+        let candle = DailyCandle(dayOf: fetchedAt, open: rows[0].price, high: huge, low: rows[1].price, close: rows[2].price, volume: nil, source: "cryptocompare")
+        try write("series/candle.bin", [3] + Array("\(candle.field)\n\(candle.encoded)".utf8))
 
         // Configs: the shipped ones as they are.
         for name in ["price-fetcher", "rank-fetcher", "merger", "http-api"] {
