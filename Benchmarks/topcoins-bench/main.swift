@@ -12,6 +12,7 @@ import Glibc
 ///     topcoins-bench merge REDIS_URL PRICES RANKS RUNS
 ///     topcoins-bench history REDIS_URL COINS SNAPSHOTS
 ///     topcoins-bench series-history REDIS_URL COINS DAYS
+///     topcoins-bench candles REDIS_URL COINS DAYS
 ///     topcoins-bench old-history REDIS_URL COINS SNAPSHOTS
 ///     topcoins-bench freshness REDIS_URL API_PORT COINS TRIALS
 ///     topcoins-bench streams REDIS_URL PRICE_RECORDS RANK_RECORDS MESSAGES
@@ -227,6 +228,30 @@ func seriesHistory(_ redisURL: String, coins: Int, days: Int) async throws {
     await redis.shutdown()
 }
 
+/// Five years (or `days`) of daily candles for coins 1...`coins`, ending yesterday, written as
+/// the history fetcher writes them: the indicator benchmark's history.
+func candles(_ redisURL: String, coins: Int, days: Int) async throws {
+    let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
+    let history = History(redis: redis)
+    let today = Timestamp.now.milliseconds / 86_400_000 * 86_400_000
+    let start = wallMilliseconds()
+    for id in 1...coins {
+        var random = SplitMix64(seed: UInt64(id))
+        var mantissa = Int64(1_000_000 + id * 1_000)
+        let candles = (0..<days).map { index in
+            let open = DecimalNumber(mantissa: mantissa, scale: 2)
+            mantissa = max(100, mantissa + mantissa / 50_000 * (Int64(random.next() % 2001) - 1000))
+            let close = DecimalNumber(mantissa: mantissa, scale: 2)
+            return DailyCandle(
+                dayOf: Timestamp(milliseconds: today - Int64(days - index) * 86_400_000), open: open, high: max(open, close), low: min(open, close), close: close,
+                volume: nil, source: "bench")
+        }
+        _ = try await history.storeCandles(candles, of: Int64(id), progress: ("bench", candles.last!.field))
+    }
+    print("candles: \(days) days of \(coins) coins stored in \(fmt((wallMilliseconds() - start) / 1000)) s")
+    await redis.shutdown()
+}
+
 /// History as a merger before the series store wrote it: `snapshots` minute snapshots of
 /// `coins` coins ending now, with no series (what the merger converts at start).
 func oldHistory(_ redisURL: String, coins: Int, snapshots: Int) async throws {
@@ -319,6 +344,7 @@ do {
     case "streams" where arguments.count == 5:
         try await streams(arguments[1], priceRecords: Int(arguments[2])!, rankRecords: Int(arguments[3])!, messages: Int(arguments[4])!)
     case "series-history" where arguments.count == 4: try await seriesHistory(arguments[1], coins: Int(arguments[2])!, days: Int(arguments[3])!)
+    case "candles" where arguments.count == 4: try await candles(arguments[1], coins: Int(arguments[2])!, days: Int(arguments[3])!)
     case "old-history" where arguments.count == 4: try await oldHistory(arguments[1], coins: Int(arguments[2])!, snapshots: Int(arguments[3])!)
     case "freshness" where arguments.count == 5: try await freshness(arguments[1], port: Int(arguments[2])!, coins: Int(arguments[3])!, trials: Int(arguments[4])!)
     default: fail("usage: see the comment at the top of main.swift")

@@ -29,7 +29,11 @@ public struct APIRouter {
 
     public init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, metrics: APIMetrics) {
         self.metrics = metrics
-        resources = [TopListRoutes(config: config, library: library).collection, AssetRoutes(config: config, assets: assets, library: library).collection]
+        let series = AssetRoutes(config: config, assets: assets, library: library)
+        resources = [
+            TopListRoutes(config: config, library: library).collection, series.collection,
+            IndicatorRoutes(series: series, tables: IndicatorCache(byteLimit: config.indicatorCacheBytes)).collection,
+        ]
         operations = OperationsRoutes(config: config, library: library, metrics: metrics)
     }
 

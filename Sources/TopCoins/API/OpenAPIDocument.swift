@@ -49,6 +49,12 @@ info:
     beside the snapshots; retention thins it into OHLC buckets (hourly after 7 days, daily
     after 90 by default), and every point says what it is (`resolution`).
 
+    ## Indicators: `GET /assets/{id}/indicators`
+
+    An asset's closes at an interval (default `1d`) with SMA, EMA, RSI, standard deviation and
+    return columns, defined as pandas and TA-Lib compute them and warmed up on all the history
+    before `from`, so a value never depends on the range asked.
+
     ## Caching
 
     Responses carry `ETag`, `Last-Modified` (the snapshot's timestamp) and `Cache-Control`.
@@ -413,6 +419,98 @@ paths:
           description: The symbol names several assets; no body.
         '503':
           description: History unavailable; no body.
+  /assets/{id}/indicators:
+    get:
+      tags: [Assets]
+      operationId: getAssetIndicators
+      summary: An asset's closes with technical indicators
+      description: |
+        The closes of the asset's buckets at `interval` (default `1d`: daily closes, the
+        backfilled candle's where there is one) whose start lies in `from`..`to` (inclusive;
+        default the last 100 buckets up to now), with one column per indicator asked:
+        `sma=5,20&rsi=14` gives `sma_5`, `sma_20`, `rsi_14`, in the order asked (a repeated
+        column once). Each indicator parameter takes a window or a comma list of windows, each
+        an integer from 2 to 1000, and may be repeated. At most 20 columns.
+
+        Definitions (as pandas and TA-Lib compute them, checked against both in the tests):
+        * `sma=N`: mean of the last N closes, trailing; null until N closes exist (pandas
+          `rolling(N).mean()`).
+        * `ema=N`: alpha = 2/(N+1), seeded with the mean of the first N closes (TA-Lib `EMA`).
+        * `rsi=N`: Wilder's RSI as TA-Lib's `RSI`: the mean gain and loss of the first N
+          changes, then `avg = (avg·(N−1) + x)/N`; first value at the (N+1)-th close; no losses
+          gives 100, no movement (mean gain plus loss below 1e-8) gives 0.
+        * `std=N`: sample standard deviation (N−1) of the last N closes (pandas
+          `rolling(N).std()`).
+        * `return=N`: `close_t / close_(t−N) − 1` over N buckets of the series, whatever time
+          lies between them (no gap filling; pandas `pct_change(N, fill_method=None)`).
+
+        Every value is computed over all the history the interval holds for the asset, from
+        its first bucket, not only over the range asked (warm-up): a value at an instant is the
+        same whatever `from` is. A value not defined yet (too few closes, a window reaching
+        before the first bucket, a return over a close of 0) is null, never an error: an asset
+        with fewer closes than a window gets nulls. Numbers are written in their shortest form
+        that reads back as the same double (exponents included: `1.5e-07`); `close` keeps the
+        stored exact digits.
+
+        Where retention kept only coarser buckets than `interval` (hours after 7 days, days
+        after 90, by default), the interval's series starts after them, and a `from` at or
+        before them is a 400 `invalid_interval`: ask a coarser interval. Other parameters are
+        refused as `unknown_indicator` naming them (a misspelt indicator would otherwise be
+        answered without its column), except `_`, a cache-buster.
+      parameters:
+        - $ref: '#/components/parameters/AssetId'
+        - $ref: '#/components/parameters/IndicatorFrom'
+        - $ref: '#/components/parameters/To'
+        - $ref: '#/components/parameters/IndicatorInterval'
+        - $ref: '#/components/parameters/Sma'
+        - $ref: '#/components/parameters/Ema'
+        - $ref: '#/components/parameters/Rsi'
+        - $ref: '#/components/parameters/Std'
+        - $ref: '#/components/parameters/Return'
+        - $ref: '#/components/parameters/Format'
+        - $ref: '#/components/parameters/Accept'
+        - $ref: '#/components/parameters/IfNoneMatch'
+      responses:
+        '200':
+          $ref: '#/components/responses/Indicators'
+        '304':
+          $ref: '#/components/responses/AssetNotModified'
+        '400':
+          $ref: '#/components/responses/IndicatorBadRequest'
+        '404':
+          $ref: '#/components/responses/UnknownAsset'
+        '409':
+          $ref: '#/components/responses/AmbiguousSymbol'
+        '500':
+          $ref: '#/components/responses/CorruptSeries'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    head:
+      tags: [Assets]
+      operationId: headAssetIndicators
+      summary: Headers of an asset's indicators
+      parameters:
+        - $ref: '#/components/parameters/AssetId'
+        - $ref: '#/components/parameters/IndicatorFrom'
+        - $ref: '#/components/parameters/To'
+        - $ref: '#/components/parameters/IndicatorInterval'
+        - $ref: '#/components/parameters/Sma'
+        - $ref: '#/components/parameters/Ema'
+        - $ref: '#/components/parameters/Rsi'
+        - $ref: '#/components/parameters/Std'
+        - $ref: '#/components/parameters/Return'
+        - $ref: '#/components/parameters/Format'
+      responses:
+        '200':
+          description: The indicators' headers; no body.
+        '400':
+          description: An invalid parameter, an unknown indicator or no indicator; no body.
+        '404':
+          description: No such asset; no body.
+        '409':
+          description: The symbol names several assets; no body.
+        '503':
+          description: History unavailable; no body.
 components:
   parameters:
     Limit:
@@ -547,6 +645,95 @@ components:
         type: string
         enum: [1m, 5m, 15m, 1h, 4h, 1d]
       example: 1h
+    IndicatorFrom:
+      name: from
+      in: query
+      required: false
+      description: |
+        The range's first instant (inclusive), in every form `datetime` takes; default 99
+        intervals before `to`, so the answer holds the last 100 buckets. After `to` is a 400
+        `invalid_from`.
+      schema:
+        type: string
+      example: '2022-01-01'
+    IndicatorInterval:
+      name: interval
+      in: query
+      required: false
+      description: The buckets whose closes the indicators are computed over, aligned to UTC.
+      schema:
+        type: string
+        enum: [1m, 5m, 15m, 1h, 4h, 1d]
+        default: 1d
+      example: 1d
+    Sma:
+      name: sma
+      in: query
+      required: false
+      description: Simple moving averages, one column `sma_N` per window (an integer from 2 to 1000); a comma list or repeated.
+      style: form
+      explode: true
+      schema:
+        type: array
+        items:
+          type: string
+          pattern: '^(?:[2-9]|[1-9][0-9]{1,2}|1000)(?:,(?:[2-9]|[1-9][0-9]{1,2}|1000))*$'
+      example: ['5,20']
+    Ema:
+      name: ema
+      in: query
+      required: false
+      description: Exponential moving averages (TA-Lib's), one column `ema_N` per window (an integer from 2 to 1000); a comma list or repeated.
+      style: form
+      explode: true
+      schema:
+        type: array
+        items:
+          type: string
+          pattern: '^(?:[2-9]|[1-9][0-9]{1,2}|1000)(?:,(?:[2-9]|[1-9][0-9]{1,2}|1000))*$'
+      example: ['12']
+    Rsi:
+      name: rsi
+      in: query
+      required: false
+      description: Wilder's RSI (TA-Lib's), one column `rsi_N` per window (an integer from 2 to 1000); a comma list or repeated.
+      style: form
+      explode: true
+      schema:
+        type: array
+        items:
+          type: string
+          pattern: '^(?:[2-9]|[1-9][0-9]{1,2}|1000)(?:,(?:[2-9]|[1-9][0-9]{1,2}|1000))*$'
+      example: ['14']
+    Std:
+      name: std
+      in: query
+      required: false
+      description: Rolling sample standard deviations, one column `std_N` per window (an integer from 2 to 1000); a comma list or repeated.
+      style: form
+      explode: true
+      schema:
+        type: array
+        items:
+          type: string
+          pattern: '^(?:[2-9]|[1-9][0-9]{1,2}|1000)(?:,(?:[2-9]|[1-9][0-9]{1,2}|1000))*$'
+      example: ['20']
+    Return:
+      name: return
+      in: query
+      required: false
+      description: |
+        Returns over N buckets, one column `return_N` per N (an integer from 2 to 1000, the one
+        bound of every indicator window; consecutive closes are what `/assets/{id}/prices`
+        gives); a comma list or repeated.
+      style: form
+      explode: true
+      schema:
+        type: array
+        items:
+          type: string
+          pattern: '^(?:[2-9]|[1-9][0-9]{1,2}|1000)(?:,(?:[2-9]|[1-9][0-9]{1,2}|1000))*$'
+      example: ['5']
   headers:
     ETag:
       description: |
@@ -895,6 +1082,66 @@ components:
           schema:
             type: string
           example: "timestamp,price,resolution\r\n2026-11-21T06:29:01.612Z,61923.40938478237,raw\r\n"
+    Indicators:
+      description: |
+        The closes and their indicator columns, JSON or CSV `timestamp,close,<columns>` (an
+        undefined value is an empty field).
+      headers:
+        ETag:
+          $ref: '#/components/headers/AssetETag'
+        Last-Modified:
+          $ref: '#/components/headers/LastModified'
+        Cache-Control:
+          $ref: '#/components/headers/AssetCacheControl'
+        Vary:
+          $ref: '#/components/headers/Vary'
+        Content-Disposition:
+          $ref: '#/components/headers/AssetContentDisposition'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Indicators'
+          example:
+            cmc_id: 1
+            symbol: BTC
+            name: Bitcoin
+            currency: USD
+            interval: 1d
+            from: '2022-01-01T00:00:00.000Z'
+            to: '2022-01-02T00:00:00.000Z'
+            indicators: [sma_5, rsi_14]
+            count: 2
+            data:
+              - timestamp: '2022-01-01T00:00:00.000Z'
+                close: 47738.28
+                sma_5: 47310.654
+                rsi_14: 45.70826466087024
+              - timestamp: '2022-01-02T00:00:00.000Z'
+                close: 47311.79
+                sma_5: 47463.138
+                rsi_14: 44.0523891040525
+        text/csv:
+          schema:
+            type: string
+          example: "timestamp,close,sma_5,rsi_14\r\n2022-01-01T00:00:00.000Z,47738.28,47310.654,45.70826466087024\r\n"
+    IndicatorBadRequest:
+      description: |
+        A query parameter is invalid (`invalid_sma`, `invalid_ema`, `invalid_rsi`,
+        `invalid_std`, `invalid_return` for a window outside 2..1000 or more than 20 columns;
+        `invalid_from`, `invalid_to`, `invalid_format`; `invalid_interval` for an interval not
+        listed or one finer than history kept for the range), an unknown parameter
+        (`unknown_indicator`, naming it), no indicator at all (`missing_indicator`, naming
+        `sma`), or the range holds more buckets than `max_points` (`range_too_large`).
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+          example:
+            error:
+              status: 400
+              code: unknown_indicator
+              message: 'macd is not an indicator or a parameter of this route; indicators: sma, ema, rsi, std, return'
+              parameter: macd
     AssetNotModified:
       description: The `If-None-Match` tag matches; no body.
       headers:
@@ -1061,7 +1308,9 @@ components:
               description: |
                 `invalid_limit`, `invalid_format`, `invalid_datetime`, `no_snapshot_at_datetime`,
                 `invalid_from`, `invalid_to`, `invalid_interval`, `range_too_large`,
-                `unknown_asset`, `ambiguous_symbol`, `corrupt_series`,
+                `unknown_asset`, `ambiguous_symbol`, `corrupt_series`, `invalid_sma`,
+                `invalid_ema`, `invalid_rsi`, `invalid_std`, `invalid_return`,
+                `unknown_indicator`, `missing_indicator`,
                 `not_found`, `method_not_allowed`, `unavailable`, `corrupt_snapshot`, or one of
                 the connection errors (`request_timeout`, `uri_too_long`, `headers_too_large`,
                 `missing_host`, `bad_request`, `too_many_connections`).
@@ -1069,8 +1318,10 @@ components:
               type: string
             parameter:
               type: string
-              description: The query parameter at fault.
-              enum: [limit, format, datetime, from, to, interval, id, symbol, search]
+              description: |
+                The query parameter at fault: `limit`, `format`, `datetime`, `from`, `to`,
+                `interval`, `id`, `symbol`, `search`, `sma`, `ema`, `rsi`, `std`, `return`, or on
+                `unknown_indicator` the name the request used.
             earliest:
               allOf:
                 - $ref: '#/components/schemas/Instant'
@@ -1336,6 +1587,55 @@ components:
           type: string
           description: The bucket's width (the interval asked, or coarser where only that was kept).
           enum: [1m, 5m, 15m, 1h, 4h, 1d]
+    Indicators:
+      type: object
+      additionalProperties: false
+      required: [cmc_id, symbol, name, currency, interval, from, to, indicators, count, data]
+      properties:
+        cmc_id:
+          type: integer
+        symbol:
+          type: string
+        name:
+          type: string
+        currency:
+          type: string
+          enum: [USD]
+        interval:
+          type: string
+          enum: [1m, 5m, 15m, 1h, 4h, 1d]
+        from:
+          $ref: '#/components/schemas/Instant'
+        to:
+          $ref: '#/components/schemas/Instant'
+        indicators:
+          type: array
+          description: The indicator columns of each row, in the order asked.
+          items:
+            type: string
+            pattern: '^(?:sma|ema|rsi|std|return)_[0-9]+$'
+        count:
+          type: integer
+          minimum: 0
+        data:
+          type: array
+          items:
+            $ref: '#/components/schemas/IndicatorRow'
+    IndicatorRow:
+      type: object
+      description: A bucket's start and close, and one member per indicator column, null where not defined.
+      required: [timestamp, close]
+      properties:
+        timestamp:
+          allOf:
+            - $ref: '#/components/schemas/Instant'
+          description: The bucket's start, aligned to UTC.
+        close:
+          type: number
+          description: The bucket's close, exact digits.
+      additionalProperties:
+        type: number
+        nullable: true
 
 """###
 }

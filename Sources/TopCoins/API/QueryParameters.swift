@@ -32,9 +32,15 @@ struct QueryParameters {
     /// An integer in `range`, or nil when absent.
     func integer(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard let text = try single(name) else { return nil }
+        guard let value = QueryParameters.integer(text, in: range) else { throw .invalid(name, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)") }
+        return value
+    }
+
+    /// `text` as an integer in `range`, written in plain digits (no sign, space or exponent).
+    static func integer(_ text: some StringProtocol, in range: ClosedRange<Int>) -> Int? {
         guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let value = Int(text),
             range.contains(value)
-        else { throw .invalid(name, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)") }
+        else { return nil }
         return value
     }
 }

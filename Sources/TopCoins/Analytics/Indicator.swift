@@ -66,7 +66,9 @@ public enum Indicator: Sendable, Hashable {
 
     /// TA-Lib's RSI (Wilder's smoothing): the mean gain and loss of the first n changes, then
     /// `avg = (avg·(n−1) + x)/n`; the first value at the (n+1)-th close. Where gain and loss
-    /// together are below 1e-8 (no movement) the value is 0, as TA-Lib's `TA_IS_ZERO` makes it.
+    /// are both 0 (no movement at all) the value is 0, as in the TA-Lib the PyPI wheel ships
+    /// (0.8): older releases zeroed any gain plus loss below a fixed 1e-8, which flattened
+    /// every coin quoted around 1e-5 to 0.
     public static func rsi(_ closes: [Double], _ n: Int) -> [Double?] {
         guard n >= 1, closes.count > n else { return closes.map { _ in nil } }
         var result = [Double?](repeating: nil, count: closes.count)
@@ -80,7 +82,7 @@ public enum Indicator: Sendable, Hashable {
         loss /= Double(n)
         func value() -> Double {
             let total = gain + loss
-            return -0.000_000_01 < total && total < 0.000_000_01 ? 0 : 100 * (gain / total)
+            return total == 0 ? 0 : 100 * (gain / total)
         }
         result[n] = value()
         for index in (n + 1)..<closes.count {
@@ -96,12 +98,15 @@ public enum Indicator: Sendable, Hashable {
     }
 
     /// Sample standard deviation (n−1, pandas' default) of the last n closes, two-pass per
-    /// window (mean, then squared deviations) for accuracy.
+    /// window (mean, then squared deviations) for accuracy. A window without movement is
+    /// exactly 0: its computed mean may miss the common close by an ulp, which would leave a
+    /// residue of about 1e-16 of the price.
     public static func std(_ closes: [Double], _ n: Int) -> [Double?] {
         guard n >= 2 else { return closes.map { _ in nil } }
         return closes.indices.map { index in
             guard index >= n - 1 else { return nil }
             let window = closes[(index - n + 1)...index]
+            if window.allSatisfy({ $0 == closes[index] }) { return 0 }
             var sum = 0.0
             for close in window { sum += close }
             let mean = sum / Double(n)

@@ -211,6 +211,23 @@ public final class AssetLibrary: Sendable {
         return (slices, versions)
     }
 
+    /// What `points(of: cmcId, ...)` over all time at `width` reads from, as one tag: every
+    /// span, its counter, and at 1d the asset's candle counter. A cache of what is computed
+    /// over a whole series (indicator tables) compares it instead of reading the series again.
+    func seriesStamp(of cmcId: Int64, width: Int64) -> String {
+        let parts = state.withLock { state in
+            var parts: [Int64] = [width, width == DailyCandle.dayMilliseconds ? state.candleVersions[cmcId] ?? -1 : 0]
+            parts.reserveCapacity(2 + state.spans.count * 3)
+            for span in state.spans {
+                parts.append(span.start)
+                parts.append(span.granularity.bucketMilliseconds)
+                parts.append(state.versions[span] ?? 0)
+            }
+            return parts
+        }
+        return AssetRoutes.tag(parts)
+    }
+
     /// What an indicator or a chart computes over: the asset's points at `query`'s interval
     /// from the first one stored (so recursive indicators such as EMA and RSI are warmed up
     /// on all the history before `from`, and a value never depends on the window asked)

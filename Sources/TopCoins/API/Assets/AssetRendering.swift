@@ -47,6 +47,16 @@ struct RenderedSpan: Sendable {
         self.csvEnds = csvEnds
     }
 
+    /// Rows rendered by their owner (an indicator table's), sliced as a span's points are:
+    /// `json` holds one object and a comma per bucket, `csv` one line each, ending at the ends.
+    init(buckets: [PriceBucket], json: [UInt8], jsonEnds: [Int], csv: [UInt8], csvEnds: [Int]) {
+        self.buckets = buckets
+        self.json = json
+        self.jsonEnds = jsonEnds
+        self.csv = csv
+        self.csvEnds = csvEnds
+    }
+
     /// The points whose start lies in `from...to` (the buckets are ascending).
     func indexes(from: Timestamp, to: Timestamp) -> Range<Int> {
         func firstIndex(notBelow time: Timestamp) -> Int {
@@ -134,14 +144,21 @@ enum AssetRendering {
 
     static func oneCSV(_ asset: AssetLibrary.Asset) -> ByteBuffer { listCSV([asset]) }
 
-    static func pricesJSON(_ asset: AssetLibrary.Asset, query: SeriesQuery, points: SeriesSlices) -> ByteBuffer {
+    /// What every series answer opens with: `{"cmc_id":...,"from":...,"to":...` (no comma after).
+    static func seriesHead(_ asset: AssetLibrary.Asset, query: SeriesQuery) -> JSONWriter {
         var head = JSONWriter(reservingCapacity: 256)
         head.raw("{\"cmc_id\":\(asset.entry.cmcId),\"symbol\":")
         head.string(asset.entry.symbol)
         head.raw(",\"name\":")
         head.string(asset.entry.name)
         head.raw(",\"currency\":\"USD\",\"interval\":\"\(SeriesQuery.Interval.label(width: query.width))\",")
-        head.raw("\"from\":\"\(query.from.iso8601)\",\"to\":\"\(query.to.iso8601)\",\"count\":\(points.count),\"data\":[")
+        head.raw("\"from\":\"\(query.from.iso8601)\",\"to\":\"\(query.to.iso8601)\"")
+        return head
+    }
+
+    static func pricesJSON(_ asset: AssetLibrary.Asset, query: SeriesQuery, points: SeriesSlices) -> ByteBuffer {
+        var head = seriesHead(asset, query: query)
+        head.raw(",\"count\":\(points.count),\"data\":[")
         var buffer = ByteBuffer()
         buffer.reserveCapacity(head.bytes.count + points.byteCount + 2)
         buffer.writeBytes(head.bytes)

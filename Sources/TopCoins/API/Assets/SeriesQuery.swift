@@ -40,9 +40,12 @@ public struct SeriesQuery: Sendable, Equatable {
         self.format = format
     }
 
-    /// Parses the query; the range defaults to the 24 hours up to `now`. A range that would hold
-    /// more than `maxPoints` buckets is refused here; raw points are counted when read.
-    public init(query: String?, accept: String?, now: Timestamp, maxPoints: Int) throws(APIError) {
+    /// Parses the query; the range defaults to the 24 hours up to `now`, or with
+    /// `defaultRangeIntervals` to that many buckets up to `to`. A range that would hold more
+    /// than `maxPoints` buckets is refused here; raw points are counted when read.
+    public init(
+        query: String?, accept: String?, now: Timestamp, maxPoints: Int, defaultInterval: Interval? = nil, defaultRangeIntervals: Int64? = nil
+    ) throws(APIError) {
         let parameters = QueryParameters(query)
         format = try parameters.format(accept: accept)
         if let text = try parameters.single("interval") {
@@ -51,10 +54,12 @@ public struct SeriesQuery: Sendable, Equatable {
             }
             self.interval = interval
         } else {
-            interval = nil
+            interval = defaultInterval
         }
         to = try parameters.instant("to") ?? now
-        from = try parameters.instant("from") ?? to.adding(milliseconds: -SeriesQuery.defaultRangeMilliseconds)
+        let intervalWidth = interval?.milliseconds ?? 0
+        let defaultRange = defaultRangeIntervals.map { ($0 - 1) * intervalWidth } ?? SeriesQuery.defaultRangeMilliseconds
+        from = try parameters.instant("from") ?? to.adding(milliseconds: -defaultRange)
         guard from <= to else {
             var error = APIError.invalid("from", "from must not be after to")
             error.details = [("from", .string(from.iso8601)), ("to", .string(to.iso8601))]
