@@ -57,6 +57,11 @@ struct HistoryFetcherTests {
         return candles
     }
 
+    /// What the fetcher asked of the fake's histoday (the test's own reads carry no key).
+    static func fetcherRequests(_ bed: TestBed) async throws -> [FakeUpstream.ReceivedRequest] {
+        try await bed.upstream.requests(path: histodayPath).filter { $0.header("authorization") != nil }
+    }
+
     static func runOnce(_ bed: TestBed, _ config: String) async throws -> TestBed.Run {
         try await bed.run("history-fetcher", arguments: ["--config", config, "--once"], timeout: .seconds(150))
     }
@@ -79,7 +84,7 @@ struct HistoryFetcherTests {
             }
             // 730 days in windows of 300, newest first: each window ends the day before the
             // previous page's earliest record.
-            let requests = try await bed.upstream.requests(path: Self.histodayPath)
+            let requests = try await Self.fetcherRequests(bed)
             let last = UTCDay(iso8601: "2022-12-31")!
             let windows = [(last, 299), (last.adding(days: -300), 299), (last.adding(days: -600), 129)]
             for symbol in ["BTC", "ETH"] {
@@ -96,7 +101,7 @@ struct HistoryFetcherTests {
             try await bed.upstream.reset()
             let second = try await Self.runOnce(bed, config)
             #expect(second.status == .exited(0), "stderr:\n\(second.stderr)")
-            #expect(try await bed.upstream.requests(path: Self.histodayPath).isEmpty)
+            #expect(try await Self.fetcherRequests(bed).isEmpty)
 
             // Progress lost: everything is asked again and nothing changes.
             try await bed.redis.send(["DEL", RedisArgument(HistoryKeys().backfill(Self.source))])
@@ -112,7 +117,7 @@ struct HistoryFetcherTests {
                 "history-fetcher", name: "later.json", edit: Self.edit(from: "2021-01-01", to: "2023-01-10", windowDays: 300))
             let fourth = try await Self.runOnce(bed, later)
             #expect(fourth.status == .exited(0), "stderr:\n\(fourth.stderr)")
-            let update = try await bed.upstream.requests(path: Self.histodayPath)
+            let update = try await Self.fetcherRequests(bed)
             #expect(update.count == 2)
             #expect(update.allSatisfy { $0.query["limit"] == "10" && $0.query["toTs"] == String(UTCDay(iso8601: "2023-01-10")!.start.milliseconds / 1000) })
             #expect(fourth.stderr.contains("days_changed=20"), "stderr:\n\(fourth.stderr)")
@@ -129,7 +134,7 @@ struct HistoryFetcherTests {
             let run = try await Self.runOnce(bed, config)
             #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
             // One window of 100 days, 90 of them real: the upstream has nothing older.
-            #expect(try await bed.upstream.requests(path: Self.histodayPath).count == 1)
+            #expect(try await Self.fetcherRequests(bed).count == 1)
             let stored = try await History(redis: bed.redis).candles(of: Self.btc)
             #expect(stored == (try await Self.expectedCandles(bed, symbol: "BTC", from: "2020-06-01", to: "2021-03-31")))
             #expect(stored.count == 90)
@@ -148,7 +153,7 @@ struct HistoryFetcherTests {
                 "history-fetcher", edit: Self.edit(list: [(999_999, "NOSUCHCOIN"), (Self.btc, "BTC")], from: "2022-01-01", to: "2022-01-31"))
             let run = try await Self.runOnce(bed, config)
             #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
-            #expect(try await bed.upstream.requests(path: Self.histodayPath).filter { $0.query["fsym"] == "NOSUCHCOIN" }.count == 1)
+            #expect(try await Self.fetcherRequests(bed).filter { $0.query["fsym"] == "NOSUCHCOIN" }.count == 1)
             #expect(run.stderr.contains("the upstream has no data for this asset"), "stderr:\n\(run.stderr)")
             #expect(try await Self.status(bed).figures["skipped.no_data"] == 1)
             #expect(try await History(redis: bed.redis).candles(of: 999_999).isEmpty)
@@ -163,7 +168,7 @@ struct HistoryFetcherTests {
             let config = try bed.writeFetcherConfig("history-fetcher", edit: Self.edit(list: [(Self.btc, "BTC")], from: "2022-01-01", to: "2022-01-31"))
             let run = try await Self.runOnce(bed, config)
             #expect(run.status == .exited(1), "stderr:\n\(run.stderr)")
-            #expect(try await bed.upstream.requests(path: Self.histodayPath).count == 4)
+            #expect(try await Self.fetcherRequests(bed).count == 4)
             #expect(try await History(redis: bed.redis).candles(of: Self.btc).isEmpty)
             #expect(try await Self.status(bed).lastErrorReason == "server_error")
             #expect(try await History(redis: bed.redis).backfillProgress(Self.source).isEmpty)
@@ -186,7 +191,7 @@ struct HistoryFetcherTests {
             try await bed.upstream.reset()
             let again = try await Self.runOnce(bed, config)
             #expect(again.status == .exited(0), "stderr:\n\(again.stderr)")
-            #expect(try await bed.upstream.requests(path: Self.histodayPath).map { $0.query["fsym"] } == ["BTC"])
+            #expect(try await Self.fetcherRequests(bed).map { $0.query["fsym"] } == ["BTC"])
             #expect(try await History(redis: bed.redis).candles(of: Self.btc) == (try await Self.expectedCandles(bed, symbol: "BTC", from: "2022-01-01", to: "2022-01-31")))
         }
     }
@@ -199,17 +204,17 @@ struct HistoryFetcherTests {
                 "history-fetcher", edit: Self.edit(from: "2022-01-01", to: "2022-06-30", windowDays: 20, budget: (4, 300)))
             let fetcher = try bed.start("history-fetcher", arguments: ["--config", config, "--once"])
             let deadline = ContinuousClock.now + .seconds(30)
-            while try await bed.upstream.requests(path: Self.histodayPath).count < 7 {
+            while try await Self.fetcherRequests(bed).count < 7 {
                 guard ContinuousClock.now < deadline, fetcher.isRunning else { throw HarnessError("the fetcher did not get to its seventh request:\n\(fetcher.stderr.text)") }
                 try await Task.sleep(for: .milliseconds(20))
             }
             fetcher.killNow()
             _ = try await fetcher.waitForExit(timeout: .seconds(10))
-            let beforeKill = try await bed.upstream.requests(path: Self.histodayPath).count
+            let beforeKill = try await Self.fetcherRequests(bed).count
 
             let run = try await Self.runOnce(bed, config)
             #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
-            let asked = try await bed.upstream.requests(path: Self.histodayPath).map { "\($0.query["fsym"] ?? "") \($0.query["toTs"] ?? "")" }
+            let asked = try await Self.fetcherRequests(bed).map { "\($0.query["fsym"] ?? "") \($0.query["toTs"] ?? "")" }
             #expect(Set(asked).count == 20)
             #expect(asked.count - Set(asked).count <= 1, "asked twice: \(asked.count - Set(asked).count) of \(asked.count), \(beforeKill) before the kill")
             for (cmcId, symbol) in [(Self.btc, "BTC"), (Self.eth, "ETH")] {
@@ -226,7 +231,7 @@ struct HistoryFetcherTests {
                 "history-fetcher", edit: Self.edit(from: "2022-01-01", to: "2022-04-30", windowDays: 30, budget: (5, 6)))
             let run = try await Self.runOnce(bed, config)
             #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
-            let times = try await bed.upstream.requests(path: Self.histodayPath).compactMap(\.receivedAt).sorted()
+            let times = try await Self.fetcherRequests(bed).compactMap(\.receivedAt).sorted()
             #expect(times.count == 8)
             #expect(Dictionary(grouping: times) { $0 / 1000 }.values.map(\.count).max() ?? 0 <= 5)
             #expect(Dictionary(grouping: times) { $0 / 60_000 }.values.map(\.count).max() ?? 0 <= 6)
@@ -251,7 +256,7 @@ struct HistoryFetcherTests {
             let top = try JSONParser.parse(try await api.request("/?limit=3").body)
             guard case .array(let rows)? = top["data"] else { throw HarnessError("no data in /") }
             let topSymbols = rows.compactMap { row -> String? in if case .string(let symbol)? = row["symbol"] { symbol } else { nil } }
-            let asked = Set(try await bed.upstream.requests(path: Self.histodayPath).compactMap { $0.query["fsym"] })
+            let asked = Set(try await Self.fetcherRequests(bed).compactMap { $0.query["fsym"] })
             #expect(asked == Set(["BTC"] + topSymbols))
 
             let response = try await api.request("/assets/1/prices?interval=1d&from=2022-01-01&to=2022-03-31")

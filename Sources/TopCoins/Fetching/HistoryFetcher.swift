@@ -126,7 +126,8 @@ public struct HistoryFetcher: Sendable {
     }
 
     /// One asset: first the days after the stored ones (an update), then older days back to
-    /// the range's start or the upstream's first day.
+    /// the range's start or the upstream's first day. A window holds two days at least, since
+    /// CryptoCompare's `limit` starts at 1; only the range's days are stored.
     func backfill(_ asset: HistoryFetcherConfig.Asset, days: ClosedRange<UTCDay>, progress start: BackfillProgress?, into summary: inout PassSummary) async {
         var progress = start
         let span = Int64(config.windowDays)
@@ -142,7 +143,8 @@ public struct HistoryFetcher: Sendable {
                 return
             } else {
                 let last = progress.map { $0.oldest.adding(days: -1) } ?? days.upperBound
-                window = max(days.lowerBound, last.adding(days: 1 - span))...last
+                // A last window of one day reaches a day further back: two days at least.
+                window = min(last.adding(days: -1), max(days.lowerBound, last.adding(days: 1 - span)))...last
                 backward = true
             }
             summary.requests += 1
@@ -163,7 +165,8 @@ public struct HistoryFetcher: Sendable {
                 return
             }
             for (reason, count) in page.skipped { summary.skipped[reason, default: 0] += count }
-            summary.candles += page.candles.count
+            let inRange = page.candles.filter { days.contains(UTCDay(containing: $0.day)) }
+            summary.candles += inRange.count
             var next = progress ?? BackfillProgress(oldest: window.upperBound.adding(days: 1), newest: window.upperBound, exhausted: false)
             if backward {
                 // The next window ends the day before the page's earliest record; a page with
@@ -174,7 +177,7 @@ public struct HistoryFetcher: Sendable {
                 next.newest = window.upperBound
             }
             do {
-                summary.daysChanged += try await history.storeCandles(page.candles, of: asset.cmcId, progress: (config.source, next.encoded))
+                summary.daysChanged += try await history.storeCandles(inRange, of: asset.cmcId, progress: (config.source, next.encoded))
             } catch {
                 logger.error("could not store candles: asset left for the next pass", metadata: assetMetadata(asset, window).merging(["error": "\(error)"]) { $1 })
                 summary.failed += 1

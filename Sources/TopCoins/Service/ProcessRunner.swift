@@ -42,10 +42,13 @@ public enum ProcessRunner {
         return (logger, config)
     }
 
-    /// Runs `services` until SIGTERM or SIGINT, then lets them finish.
-    public static func run(_ services: [any Service], logger: Logger) async {
+    /// Runs `services` until SIGTERM or SIGINT, then lets them finish; with `endingWhenDone`, also
+    /// until one of them returns (a `--once` pass).
+    public static func run(_ services: [any Service], logger: Logger, endingWhenDone: Bool = false) async {
         let group = ServiceGroup(
-            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: services.map { .init(service: $0, successTerminationBehavior: endingWhenDone ? .gracefullyShutdownGroup : .cancelGroup) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // Until the group's own signal handling is installed, an early signal only sets the flag.
         let watcher = Task {
             while !Task.isCancelled {
@@ -128,7 +131,7 @@ public enum HistoryFetcherProgram {
         let redis = RedisClient(endpoint: config.settings.redis)
         let fetcher = HistoryFetcher(config: config, http: http, redis: redis, logger: logger)
         let pass = OnePass(fetcher: fetcher)
-        await ProcessRunner.run([once ? pass : FetcherService(historyFetcher: fetcher, logger: logger)], logger: logger)
+        await ProcessRunner.run([once ? pass : FetcherService(historyFetcher: fetcher, logger: logger)], logger: logger, endingWhenDone: once)
         await redis.shutdown()
         try? await http.shutdown()
         exit(once && !pass.succeeded ? 1 : 0)
