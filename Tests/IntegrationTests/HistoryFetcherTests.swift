@@ -246,13 +246,14 @@ struct HistoryFetcherTests {
         try await TestBed.with { bed in
             let merger = try bed.startMerger()
             try await bed.publishPair()
-            try await bed.waitForSnapshot(merger: merger)
+            let snapshot = try await bed.waitForSnapshot(merger: merger)
             let config = try bed.writeFetcherConfig(
                 "history-fetcher", edit: Self.edit(list: [(Self.btc, "BTC")], from: "2022-01-01", to: "2022-03-31", top: 3))
             let run = try await Self.runOnce(bed, config)
             #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
 
             let api = try await bed.startAPI()
+            try await api.waitForServing(snapshot)
             let top = try JSONParser.parse(try await api.request("/?limit=3").body)
             guard case .array(let rows)? = top["data"] else { throw HarnessError("no data in /") }
             let topSymbols = rows.compactMap { row -> String? in if case .string(let symbol)? = row["symbol"] { symbol } else { nil } }
@@ -268,6 +269,21 @@ struct HistoryFetcherTests {
             let expected = try await Self.expectedCandles(bed, symbol: "BTC", from: "2022-01-01", to: "2022-03-31")
             #expect(buckets.map { $0["close"] } == expected.map { .number($0.close.text) })
             #expect(buckets.map { $0["timestamp"] } == expected.map { .string($0.day.iso8601) })
+
+            // A daily fetcher's last success a day or two old does not hold /ready down while
+            // snapshots are fresh.
+            let twoDaysAgo = Timestamp.now.adding(milliseconds: -2 * DailyCandle.dayMilliseconds)
+            try await bed.redis.send(["HSET", RedisArgument(PipelineStatus.key("\(Self.source)-history")), "last_success_at", RedisArgument(twoDaysAgo.milliseconds)])
+            let deadline = ContinuousClock.now + .seconds(20)
+            while true {
+                let ready = try JSONParser.parse(try await api.request("/ready").body)
+                if ready["components"]?["\(Self.source)-history"]?["last_success_at"] == .string(twoDaysAgo.iso8601) {
+                    #expect(ready["status"] == .string("ready"), "\(ready)")
+                    break
+                }
+                guard ContinuousClock.now < deadline else { throw HarnessError("/ready did not show the history component's status: \(ready)") }
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
     }
 

@@ -45,13 +45,6 @@ public struct FetcherConfig: Sendable {
         public var url: String { urlTemplate.rendered() }
         public var query: [(String, String)] { queryTemplates.map { ($0.0, $0.1.rendered()) } }
         public var headers: [(String, String)] { headerTemplates.map { ($0.0, $0.1.rendered()) } }
-
-        /// The request with `values` in its placeholders and `extraQuery` (paging) appended.
-        public func http(_ values: [String: String] = [:], extraQuery: [(String, String)] = []) -> HTTPRequest {
-            HTTPRequest(
-                url: urlTemplate.rendered(values), query: queryTemplates.map { ($0.0, $0.1.rendered(values)) } + extraQuery,
-                headers: headerTemplates.map { ($0.0, $0.1.rendered(values)) }, connectTimeoutSeconds: min(10, timeoutSeconds), timeoutSeconds: timeoutSeconds)
-        }
     }
 
     public struct Pagination: Sendable {
