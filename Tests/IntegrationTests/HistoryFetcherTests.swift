@@ -223,6 +223,30 @@ struct HistoryFetcherTests {
         }
     }
 
+    @Test("on its schedule, SIGTERM mid-pass stops it between requests with exit 0; what it stored stays, and a --once run finishes the rest")
+    func gracefulShutdownMidPass() async throws {
+        try await TestBed.with { bed in
+            // Ten requests an asset at two a second: the pass is still running when the signal comes.
+            let config = try bed.writeFetcherConfig(
+                "history-fetcher", intervalSeconds: 86_400, edit: Self.edit(from: "2022-01-01", to: "2022-06-30", windowDays: 20, budget: (2, 300)))
+            let fetcher = try bed.start("history-fetcher", arguments: ["--config", config])
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await Self.fetcherRequests(bed).count < 3 {
+                guard ContinuousClock.now < deadline, fetcher.isRunning else { throw HarnessError("no third request:\n\(fetcher.stderr.text)") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await fetcher.terminate(timeout: .seconds(5)) == .exited(0), "stderr:\n\(fetcher.stderr.text)")
+            #expect(fetcher.stderr.lines.contains { $0.contains("fetcher stopped") })
+            #expect(!(try await History(redis: bed.redis).candles(of: Self.btc).isEmpty))
+
+            let run = try await Self.runOnce(bed, config)
+            #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
+            for (cmcId, symbol) in [(Self.btc, "BTC"), (Self.eth, "ETH")] {
+                #expect(try await History(redis: bed.redis).candles(of: cmcId) == (try await Self.expectedCandles(bed, symbol: symbol, from: "2022-01-01", to: "2022-06-30")))
+            }
+        }
+    }
+
     @Test("the request budget holds at the receiver: no calendar second or minute, and no 60 s window, over it", .timeLimit(.minutes(3)))
     func budgetHolds() async throws {
         try await TestBed.with { bed in
@@ -260,7 +284,13 @@ struct HistoryFetcherTests {
             let asked = Set(try await Self.fetcherRequests(bed).compactMap { $0.query["fsym"] })
             #expect(asked == Set(["BTC"] + topSymbols))
 
-            let response = try await api.request("/assets/1/prices?interval=1d&from=2022-01-01&to=2022-03-31")
+            // The catalogue loads after the first snapshot is served.
+            var response = try await api.request("/assets/1/prices?interval=1d&from=2022-01-01&to=2022-03-31")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while response.status == 503, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                response = try await api.request("/assets/1/prices?interval=1d&from=2022-01-01&to=2022-03-31")
+            }
             #expect(response.status == 200, "\(response.bodyText.prefix(300))")
             let body = try JSONParser.parse(response.body)
             guard case .array(let buckets)? = body["data"] else { throw HarnessError("no data in \(response.bodyText.prefix(300))") }
@@ -274,14 +304,14 @@ struct HistoryFetcherTests {
             // snapshots are fresh.
             let twoDaysAgo = Timestamp.now.adding(milliseconds: -2 * DailyCandle.dayMilliseconds)
             try await bed.redis.send(["HSET", RedisArgument(PipelineStatus.key("\(Self.source)-history")), "last_success_at", RedisArgument(twoDaysAgo.milliseconds)])
-            let deadline = ContinuousClock.now + .seconds(20)
+            let readyDeadline = ContinuousClock.now + .seconds(20)
             while true {
                 let ready = try JSONParser.parse(try await api.request("/ready").body)
                 if ready["components"]?["\(Self.source)-history"]?["last_success_at"] == .string(twoDaysAgo.iso8601) {
                     #expect(ready["status"] == .string("ready"), "\(ready)")
                     break
                 }
-                guard ContinuousClock.now < deadline else { throw HarnessError("/ready did not show the history component's status: \(ready)") }
+                guard ContinuousClock.now < readyDeadline else { throw HarnessError("/ready did not show the history component's status: \(ready)") }
                 try await Task.sleep(for: .milliseconds(200))
             }
         }

@@ -13,7 +13,7 @@ public struct FetcherService: Service {
     let source: String
     let schedule: FetcherConfig.Schedule
     /// What the start line says besides the source and interval.
-    let description: Logger.Metadata
+    let startMetadata: Logger.Metadata
     /// One cycle, which may go on until the given next tick.
     let cycle: @Sendable (Timestamp) async -> Void
     let logger: Logger
@@ -21,7 +21,7 @@ public struct FetcherService: Service {
     public init(fetcher: Fetcher, logger: Logger) {
         self.init(
             source: fetcher.config.source, schedule: fetcher.config.schedule,
-            description: ["url": "\(fetcher.config.request.urlForLogs)", "stream": "\(fetcher.config.stream.key)"], logger: logger
+            startMetadata: ["url": "\(fetcher.config.request.urlForLogs)", "stream": "\(fetcher.config.stream.key)"], logger: logger
         ) { deadline in
             _ = await fetcher.runCycle(publishDeadline: .now.advanced(by: .milliseconds(max(0, deadline.milliseconds - Timestamp.now.milliseconds))))
         }
@@ -30,16 +30,16 @@ public struct FetcherService: Service {
     public init(historyFetcher: HistoryFetcher, logger: Logger) {
         self.init(
             source: historyFetcher.config.source, schedule: historyFetcher.config.schedule,
-            description: ["url": "\(historyFetcher.config.request.urlForLogs)", "component": "\(historyFetcher.config.component)"], logger: logger
+            startMetadata: ["url": "\(historyFetcher.config.request.urlForLogs)", "component": "\(historyFetcher.config.component)"], logger: logger
         ) { _ in
             _ = await historyFetcher.runPass()
         }
     }
 
-    init(source: String, schedule: FetcherConfig.Schedule, description: Logger.Metadata, logger: Logger, cycle: @escaping @Sendable (Timestamp) async -> Void) {
+    init(source: String, schedule: FetcherConfig.Schedule, startMetadata: Logger.Metadata, logger: Logger, cycle: @escaping @Sendable (Timestamp) async -> Void) {
         self.source = source
         self.schedule = schedule
-        self.description = description
+        self.startMetadata = startMetadata
         self.cycle = cycle
         self.logger = logger
     }
@@ -47,7 +47,7 @@ public struct FetcherService: Service {
     public func run() async throws {
         let interval = Int64(schedule.intervalSeconds) * 1000
         logger.info(
-            "fetcher started", metadata: description.merging(["source": "\(source)", "interval_s": "\(schedule.intervalSeconds)"]) { $1 })
+            "fetcher started", metadata: startMetadata.merging(["source": "\(source)", "interval_s": "\(schedule.intervalSeconds)"]) { $1 })
         await cancelWhenGracefulShutdown {
             // The first cycle runs at once; the first tick is at least half an interval later
             // so a start just before a boundary does not fetch twice in a row.

@@ -21,8 +21,7 @@ public struct HistoryFetcher: Sendable {
             budget: config.budget.isEmpty ? nil : RequestBudget(limits: config.budget), noData: config.noData, logger: logger)
         self.history = History(redis: redis)
         self.mapper = RecordMapper(fields: config.fields)
-        // The config reader checked that `time` is mapped.
-        self.time = config.fields.first { $0.name == "time" }!
+        self.time = config.timeField
         self.status = PipelineStatus(redis: redis, component: config.component)
         self.logger = logger
     }
@@ -43,19 +42,21 @@ public struct HistoryFetcher: Sendable {
         /// Records skipped by `<problem>:<field>` (`not_positive:close` for padding).
         public var skipped: [String: Int] = [:]
         /// Why the pass could not do all it should (the first failure), when it could not.
-        public var failure: (reason: String, message: String)? {
-            get { failureReason.map { ($0, failureMessage) } }
-            set {
-                failureReason = newValue?.reason
-                failureMessage = newValue?.message ?? ""
-            }
-        }
-        var failureReason: String?
-        var failureMessage = ""
+        public var failure: Failure?
         public var cancelled = false
 
         /// A `--once` pass succeeds when every asset was stored or has no data upstream.
-        public var succeeded: Bool { failed == 0 && failureReason == nil && !cancelled }
+        public var succeeded: Bool { failed == 0 && failure == nil && !cancelled }
+
+        public struct Failure: Sendable, Equatable {
+            public let reason: String
+            public let message: String
+        }
+
+        /// Keeps the first failure: the one that explains the rest.
+        mutating func fail(_ reason: String, _ message: String) {
+            if failure == nil { failure = Failure(reason: reason, message: message) }
+        }
     }
 
     /// One pass over every configured asset on `today` (UTC), recorded in the pipeline status.
@@ -71,7 +72,7 @@ public struct HistoryFetcher: Sendable {
         do {
             stored = try await history.backfillProgress(config.source)
         } catch {
-            summary.failure = (error.reason, "could not read backfill progress: \(error)")
+            summary.fail(error.reason, "could not read backfill progress: \(error)")
             await recordStatus(summary, started: started)
             return summary
         }
@@ -90,13 +91,13 @@ public struct HistoryFetcher: Sendable {
             if let known = progress, known.newest < days.lowerBound.adding(days: -1) { progress = nil }
             await backfill(asset, days: days, progress: progress, into: &summary)
         }
-        logger.info(
-            "backfill pass finished",
-            metadata: [
+        var metadata: Logger.Metadata = [
                 "source": "\(config.source)", "assets": "\(summary.assets)", "stored": "\(summary.stored)", "no_data": "\(summary.noData)",
                 "failed": "\(summary.failed)", "requests": "\(summary.requests)", "candles": "\(summary.candles)", "days_changed": "\(summary.daysChanged)",
-                "from": "\(days.lowerBound)", "to": "\(days.upperBound)", "duration_ms": "\(started.duration(to: .now).milliseconds)",
-            ].merging(summary.skipped.mapKeys { "skipped.\($0)" }.mapValues { "\($0)" }) { $1 })
+            "from": "\(days.lowerBound)", "to": "\(days.upperBound)", "duration_ms": "\(started.duration(to: .now).milliseconds)",
+        ]
+        for (reason, count) in summary.skipped { metadata["skipped.\(reason)"] = "\(count)" }
+        logger.info("backfill pass finished", metadata: metadata)
         if !summary.cancelled { await recordStatus(summary, started: started) }
         return summary
     }
@@ -120,7 +121,7 @@ public struct HistoryFetcher: Sendable {
             }
         } catch {
             logger.error("could not read the newest snapshot: the top assets wait for the next pass", metadata: ["source": "\(config.source)", "error": "\(error)"])
-            summary.failure = ("snapshot_unreadable", "could not read the newest snapshot: \(error)")
+            summary.fail("snapshot_unreadable", "could not read the newest snapshot: \(error)")
         }
         return assets
     }
@@ -158,7 +159,7 @@ public struct HistoryFetcher: Sendable {
             case .failed(let failure):
                 logger.error("backfill request failed after its retries: asset left for the next pass", metadata: assetMetadata(asset, window).merging(["reason": "\(failure.reason)", "error": "\(failure)"]) { $1 })
                 summary.failed += 1
-                if summary.failureReason == nil { summary.failure = (failure.reason, "cmc_id \(asset.cmcId): \(failure)") }
+                summary.fail(failure.reason, "cmc_id \(asset.cmcId): \(failure)")
                 return
             case .cancelled:
                 summary.cancelled = true
@@ -181,7 +182,7 @@ public struct HistoryFetcher: Sendable {
             } catch {
                 logger.error("could not store candles: asset left for the next pass", metadata: assetMetadata(asset, window).merging(["error": "\(error)"]) { $1 })
                 summary.failed += 1
-                if summary.failureReason == nil { summary.failure = (error.reason, "cmc_id \(asset.cmcId): could not store candles: \(error)") }
+                summary.fail(error.reason, "cmc_id \(asset.cmcId): could not store candles: \(error)")
                 return
             }
             progress = next
@@ -264,11 +265,5 @@ extension DailyCandle {
             let low = decimal("low"), let close = decimal("close")
         else { return nil }
         self.init(dayOf: time, open: open, high: high, low: low, close: close, volume: decimal("volume"), source: source)
-    }
-}
-
-extension Dictionary {
-    func mapKeys<T: Hashable>(_ transform: (Key) -> T) -> [T: Value] {
-        Dictionary<T, Value>(map { (transform($0.key), $0.value) }, uniquingKeysWith: { $1 })
     }
 }

@@ -77,6 +77,8 @@ public struct HistoryFetcherConfig: Sendable {
     public let retry: RetryPolicy
     public let records: FieldPath
     public let fields: [FieldSpec]
+    /// The `time` field, which every config maps: pages are placed by it.
+    public let timeField: FieldSpec
     public let settings: ServiceSettings
     public let secrets: [String]
 
@@ -185,13 +187,17 @@ public struct HistoryFetcherConfig: Sendable {
                 throw fieldsObject.error(spec.name, "must be of type \(expected.kinds.map(\.rawValue).joined(separator: " or ")), found \(spec.kind.rawValue)")
             }
         }
+        var required: [String: FieldSpec] = [:]
         for expected in HistoryFetcherConfig.candleFields where expected.required {
             guard let spec = fields.first(where: { $0.name == expected.name }) else {
                 throw config.error("fields", "must map \(expected.name) (\(expected.kinds.map(\.rawValue).joined(separator: " or ")))")
             }
             guard !spec.nullable else { throw fieldsObject.error(expected.name, "must not be nullable: a candle needs it") }
+            required[spec.name] = spec
         }
         self.fields = fields
+        // Among the required fields, checked just above.
+        timeField = required["time"]!
 
         settings = try ServiceSettings(reading: config)
         try config.rejectUnknownKeys()
