@@ -92,8 +92,8 @@ public struct HistoryFetcher: Sendable {
             await backfill(asset, days: days, progress: progress, into: &summary)
         }
         var metadata: Logger.Metadata = [
-                "source": "\(config.source)", "assets": "\(summary.assets)", "stored": "\(summary.stored)", "no_data": "\(summary.noData)",
-                "failed": "\(summary.failed)", "requests": "\(summary.requests)", "candles": "\(summary.candles)", "days_changed": "\(summary.daysChanged)",
+            "source": "\(config.source)", "assets": "\(summary.assets)", "stored": "\(summary.stored)", "no_data": "\(summary.noData)",
+            "failed": "\(summary.failed)", "requests": "\(summary.requests)", "candles": "\(summary.candles)", "days_changed": "\(summary.daysChanged)",
             "from": "\(days.lowerBound)", "to": "\(days.upperBound)", "duration_ms": "\(started.duration(to: .now).milliseconds)",
         ]
         for (reason, count) in summary.skipped { metadata["skipped.\(reason)"] = "\(count)" }
