@@ -317,6 +317,42 @@ struct HistoryFetcherTests {
         }
     }
 
+    @Test("the shipped CoinGecko config: one request per asset by its CoinGecko id, a price-only day stored as open = high = low = close, an unknown id skipped")
+    func coinGecko() async throws {
+        try await TestBed.with { bed in
+            let config = try bed.writeFetcherConfig("history-fetcher.coingecko") { config in
+                let entries: [JSONValue] = [(1, "bitcoin"), (999_999, "no-such-coin")].map {
+                    .object(JSONObject([("cmc_id", .number(String($0.0))), ("upstream_id", .string($0.1))]))
+                }
+                config = config.setting(["assets", "list"], .array(entries))
+                    .setting(["range"], .object(JSONObject([("from", .string("2022-01-01")), ("to", .string("2022-03-31"))])))
+            }
+            let key = "cg-\(UUID().uuidString.lowercased())"
+            let run = try await bed.run("history-fetcher", arguments: ["--config", config, "--once"], environment: ["COINGECKO_API_KEY": key])
+            #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
+            #expect(!run.stderr.contains(key))
+            let requests = try await bed.upstream.requests().filter { $0.header("x-cg-demo-api-key") == key }
+            #expect(requests.map(\.path).sorted() == ["/api/v3/coins/bitcoin/market_chart/range", "/api/v3/coins/no-such-coin/market_chart/range"])
+            let (from, to) = (UTCDay(iso8601: "2022-01-01")!.start.milliseconds / 1000, UTCDay(iso8601: "2022-03-31")!.start.milliseconds / 1000)
+            #expect(requests.allSatisfy { $0.query == ["vs_currency": "usd", "from": String(from), "to": String(to), "interval": "daily"] })
+
+            let chart = try await APIServer.http.send(
+                HTTPRequest(url: "\(bed.upstream.baseURL)/api/v3/coins/bitcoin/market_chart/range?vs_currency=usd&from=\(from)&to=\(to)", timeoutSeconds: 10))
+            guard case .array(let prices)? = try JSONParser.parse(chart.body)["prices"] else { throw HarnessError("no prices in \(chart.bodyText.prefix(200))") }
+            let expected = try prices.map { pair -> DailyCandle in
+                guard case .array(let items) = pair, items.count == 2, case .number(let ms) = items[0], case .number(let price) = items[1], let time = Int64(ms),
+                    let value = DecimalNumber(price)
+                else {
+                    throw HarnessError("unexpected pair \(pair)")
+                }
+                return DailyCandle(dayOf: Timestamp(milliseconds: time), open: value, high: value, low: value, close: value, volume: nil, source: "coingecko")
+            }
+            #expect(expected.count == 90)
+            #expect(try await History(redis: bed.redis).candles(of: 1) == expected)
+            #expect(PipelineStatus.Record(fields: try await bed.redis.hgetall(PipelineStatus.key("coingecko-history"))).figures["skipped.no_data"] == 1)
+        }
+    }
+
     // MARK: - Config errors
 
     struct Mistake: Sendable, CustomTestStringConvertible {
