@@ -1,4 +1,4 @@
-# One image for the four TopCoins services (and the fake upstream for the keyless demo).
+# One image for the TopCoins services (and the fake upstream for the keyless demo).
 # Build stage and runtime stage are both Debian bookworm, so the runtime's libhiredis0.14
 # is the ABI the binaries were linked against.
 
@@ -18,7 +18,7 @@ COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib \
     && mkdir /out \
     && cd "$(swift build -c release --show-bin-path)" \
-    && cp price-fetcher rank-fetcher merger http-api fake-upstream /out/
+    && cp price-fetcher rank-fetcher history-fetcher merger http-api fake-upstream /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update \

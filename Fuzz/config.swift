@@ -6,7 +6,7 @@ import TopCoins
 /// A name inside `Config/`, so an API config's `openapi_path` of `../oas.yaml` (as seeds
 /// taken from older shipped configs have) resolves to the repository's document.
 let configFile = repositoryRoot + "/Config/fuzz-input.json"
-let environment = ["CMC_API_KEY": "key", "CRYPTOCOMPARE_API_KEY": "key"]
+let environment = ["CMC_API_KEY": "key", "CRYPTOCOMPARE_API_KEY": "key", "COINGECKO_API_KEY": "key"]
 
 let readers: [(String, @Sendable (ConfigObject) throws(ConfigError) -> Void)] = [
     ("fetcher", { (config) throws(ConfigError) in
@@ -14,6 +14,11 @@ let readers: [(String, @Sendable (ConfigObject) throws(ConfigError) -> Void)] = 
         check(!fetcher.fields.isEmpty && !fetcher.source.isEmpty, "a fetcher config without fields or source")
         check(fetcher.secrets.allSatisfy { !$0.isEmpty }, "an empty secret")
         _ = fetcher.responseFilter
+    }),
+    ("history-fetcher", { (config) throws(ConfigError) in
+        let history = try HistoryFetcherConfig(reading: config)
+        check(history.windowDays >= 2 && (!history.list.isEmpty || history.top != nil), "a history config without two-day windows or assets")
+        _ = history.responseFilter
     }),
     ("merger", { (config) throws(ConfigError) in _ = try MergerConfig(reading: config) }),
     ("http-api", { (config) throws(ConfigError) in _ = try APIConfig(reading: config) }),

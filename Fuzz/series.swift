@@ -2,7 +2,7 @@ import TopCoins
 
 // The series store's decoders on bytes as Redis may hold them: the first byte picks a raw
 // field (the next byte: how many 8-byte times follow, then the field), a bucket field of an
-// hour or a day span, a catalogue, or a backfilled daily candle (field, a newline, value). Every input decodes or is a `CorruptSeries`; what
+// hour or a day span, or a catalogue. Every input decodes or is a `CorruptSeries`; what
 // decodes encodes back to bytes that decode to the same points.
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -10,7 +10,7 @@ public func fuzzSeries(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = fuzzInput(start, count)
     guard let kind = input.first else { return 0 }
     let rest = Array(input.dropFirst())
-    switch kind % 4 {
+    switch kind % 3 {
     case 0:
         let timeCount = Int(rest.first ?? 0) % 64
         let times = Array(rest.dropFirst().prefix(timeCount * 8))
@@ -30,10 +30,6 @@ public func fuzzSeries(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         guard let buckets = try? SeriesCodec.buckets(Array(rest.dropFirst()), spanStart: span.start, resolution: granularity) else { return 0 }
         let encoded = buckets.flatMap { SeriesCodec.bucketRecord($0, spanStart: span.start) }
         check((try? SeriesCodec.buckets(encoded, spanStart: span.start, resolution: granularity)) == buckets, "re-encoded buckets decode to others")
-    case 3:
-        let text = String(decoding: rest, as: UTF8.self)
-        guard let newline = text.firstIndex(of: "\n"), let candle = DailyCandle(field: text[..<newline], encoded: text[text.index(after: newline)...]) else { return 0 }
-        check(DailyCandle(field: candle.field, encoded: candle.encoded) == candle, "a re-encoded daily candle decodes to another one")
     default:
         guard let catalogue = try? Catalogue(encoded: rest) else { return 0 }
         check((try? Catalogue(encoded: catalogue.encoded)) == catalogue, "a re-encoded catalogue decodes to another one")

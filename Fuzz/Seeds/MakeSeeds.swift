@@ -9,7 +9,7 @@ import TopCoins
 /// output is committed.
 @main
 enum MakeSeeds {
-    static let environment = ["CMC_API_KEY": "key", "CRYPTOCOMPARE_API_KEY": "key"]
+    static let environment = ["CMC_API_KEY": "key", "CRYPTOCOMPARE_API_KEY": "key", "COINGECKO_API_KEY": "key"]
     static let fetchedAt = Timestamp(milliseconds: 1_718_366_400_000)  // the demo payloads' 2024-06-14T12:00:00Z
 
     static func main() throws {
@@ -86,14 +86,19 @@ enum MakeSeeds {
         var catalogue = Catalogue()
         for row in rows { catalogue.record(.init(cmcId: row.cmcId, symbol: row.symbol, name: row.name), at: fetchedAt) }
         try write("series/catalogue.bin", [2] + catalogue.encoded)
-        let candle = DailyCandle(dayOf: fetchedAt, open: rows[0].price, high: huge, low: rows[1].price, close: rows[2].price, volume: nil, source: "cryptocompare")
-        try write("series/candle.bin", [3] + Array("\(candle.field)\n\(candle.encoded)".utf8))
 
         // Configs: the shipped ones as they are.
-        for name in ["price-fetcher", "rank-fetcher", "merger", "http-api"] {
+        for name in ["price-fetcher", "rank-fetcher", "merger", "http-api", "history-fetcher"] {
             try write("config/\(name).json", try file("Config/\(name).json"))
             try write("config/demo-\(name).json", try file("Config/demo/\(name).json"))
         }
+        try write("config/history-fetcher.coingecko.json", try file("Config/history-fetcher.coingecko.json"))
+
+        // Backfill: stored progress and a stored daily candle (field, newline, value).
+        let progress = BackfillProgress(oldest: UTCDay(iso8601: "2021-01-01")!, newest: UTCDay(iso8601: "2022-12-31")!, exhausted: true)
+        try write("backfill/progress.txt", [0] + Array(progress.encoded.utf8))
+        let candle = DailyCandle(dayOf: fetchedAt, open: rows[0].price, high: huge, low: rows[1].price, close: rows[2].price, volume: nil, source: "cryptocompare")
+        try write("backfill/candle.txt", [1] + Array("\(candle.field)\n\(candle.encoded)".utf8))
     }
 
     struct Failure: Error, CustomStringConvertible {

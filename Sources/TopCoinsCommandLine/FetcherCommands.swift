@@ -45,3 +45,24 @@ enum FetcherCommandText {
     static let once = ArgumentHelp("Run one fetch cycle, publish its snapshot, and exit.")
     static let exitCodes = ", 1 when a --once cycle fails (0 when it publishes)"
 }
+
+
+/// `history-fetcher`: daily candles per asset from an upstream's history (CryptoCompare's
+/// `histoday` by default), backfilled from the config's range, then each new day once a day.
+public struct HistoryFetcherCommand: ServiceCommand {
+    public static let configuration = CommandConfiguration.service(
+        "history-fetcher", abstract: "Backfills daily candles per asset from an upstream's history, then adds each new day.",
+        exitCodes: ", 1 when a --once pass leaves an asset whose request failed after its retries (0 when every asset was stored or has no data upstream)")
+
+    @Option(help: FetcherCommandText.config)
+    var config = "Config/history-fetcher.json"
+
+    @Flag(help: "Run one pass over every asset, store what it fetched, and exit.")
+    var once = false
+
+    public init() {}
+
+    public func run() async {
+        await HistoryFetcherProgram.main(configPath: config, once: once)
+    }
+}

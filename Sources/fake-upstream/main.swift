@@ -10,10 +10,16 @@ import TopCoins
 ///
 /// - `GET /v1/cryptocurrency/listings/latest?start=&limit=`: the CoinMarketCap listing, sliced.
 /// - `GET /asset/v1/top/list?page=&page_size=`: CryptoCompare data-api pages (empty past the last).
+/// - `GET /data/v2/histoday?fsym=&tsym=USD&limit=&toTs=`: CryptoCompare min-api daily candles of
+///   every listed coin (see ``DailyHistory``), with its rate-limit body past 20 calls a second or
+///   300 a minute.
+/// - `GET /api/v3/coins/{id}/market_chart/range?vs_currency=usd&from=&to=`: CoinGecko's daily
+///   prices of the same coins, by slug.
 /// - `POST /_faults` `{"path": "...", "responses": [{"status": 429, "headers": {...},
 ///   "body_file": "errors/x.json" | "body": "...", "delay_ms": 0}]}`: answers for the next
 ///   requests to that path, in order; `DELETE /_faults` clears them.
-/// - `GET /_requests`: every request so far (`path`, `query`, `headers`) as JSON.
+/// - `GET /_requests`: every request so far (`path`, `query`, `headers`, `at_ms`: when it
+///   arrived, unix ms) as JSON.
 ///
 /// With `--walk-seed N` the CoinMarketCap prices move (for the demo): the first listing is the
 /// shipped one and every later request for its first page moves each coin's
@@ -105,6 +111,8 @@ let toplistPages: [[UInt8]] = (1...).lazy.map { "cryptocompare/top-list-page-\($
     .prefix { ConfigFile.readFile("\(dataDirectory)/\($0)") != nil }.map { load($0) }
 let emptyToplistPage = Array(#"{"Data":{"STATS":{"PAGE":0,"PAGE_SIZE":100,"TOTAL_ASSETS":0},"LIST":[]},"Err":{}}"#.utf8)
 let state = UpstreamState(listing: listing, walk: options.walkSeed.map(PriceWalk.init(seed:)))
+let dailyHistory = DailyHistory(listing: listing)
+let histodayCalls = CallCounter()
 
 func json(_ status: HTTPResponse.Status, _ bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
     var headers = headers
@@ -188,8 +196,17 @@ let responder = CallbackResponder<BasicRequestContext> { request, context in
     var headerObject = JSONObject()
     for field in request.headers { headerObject.append(field.name.canonicalName, .string(field.value)) }
     var queryObject = JSONObject()
-    for (name, value) in query { queryObject.append(String(name), .string(String(value))) }
-    await state.record(.object(JSONObject([("path", .string(path)), ("query", .object(queryObject)), ("headers", .object(headerObject))])))
+    var queryValues: [String: String] = [:]
+    for (name, value) in query {
+        queryObject.append(String(name), .string(String(value)))
+        queryValues[String(name)] = String(value)
+    }
+    let arrival = Timestamp.now
+    await state.record(
+        .object(
+            JSONObject([
+                ("path", .string(path)), ("query", .object(queryObject)), ("headers", .object(headerObject)), ("at_ms", .number(String(arrival.milliseconds))),
+            ])))
 
     if let fault = await state.nextFault(for: path) {
         if fault.delayMilliseconds > 0 { try await Task.sleep(for: .milliseconds(fault.delayMilliseconds)) }
@@ -205,6 +222,16 @@ let responder = CallbackResponder<BasicRequestContext> { request, context in
     case "/asset/v1/top/list":
         let page = query["page"].flatMap { Int($0) } ?? 1
         return json(.ok, (1...toplistPages.count).contains(page) ? toplistPages[page - 1] : emptyToplistPage)
+    case "/data/v2/histoday":
+        // CryptoCompare answers its rate limit and unknown pairs under HTTP 200.
+        if let limited = histodayCalls.count(at: arrival) { return json(.ok, limited) }
+        return json(.ok, dailyHistory.histoday(query: queryValues, today: UTCDay(containing: arrival)))
+    case let chart where chart.hasPrefix("/api/v3/coins/") && chart.hasSuffix("/market_chart/range"):
+        let slug = String(chart.dropFirst("/api/v3/coins/".count).dropLast("/market_chart/range".count))
+        guard let body = dailyHistory.marketChart(slug: slug, query: queryValues, today: UTCDay(containing: arrival)) else {
+            return json(.notFound, Array(#"{"error":"coin not found"}"#.utf8))
+        }
+        return json(.ok, body)
     default:
         return json(.notFound, Array(#"{"error":"no such path in the fake upstream"}"#.utf8))
     }

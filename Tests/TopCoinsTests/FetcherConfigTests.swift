@@ -138,7 +138,7 @@ struct FetcherConfigTests {
         (#""stream": { "key": "topcoins:prices", "max_length": 1440 }"#, #""stream": "topcoins:prices""#, "stream", "must be an object, found string"),
         (#""start": "1""#, #""start": 1"#, "request.query.start", "must be a string, found number"),
         (#""Accept": "application/json""#, #""Accept": ["application/json"]"#, "request.headers.Accept", "must be a string, found array"),
-        (#""type": "integer""#, #""type": "float""#, "fields.cmc_id.type", #"must be one of integer, string, decimal, boolean, timestamp, found "float""#),
+        (#""type": "integer""#, #""type": "float""#, "fields.cmc_id.type", #"must be one of integer, string, decimal, boolean, timestamp, timestamp_ms, found "float""#),
         (#""nullable": true"#, #""nullable": 1"#, "fields.price_usd.nullable", "must be true or false"),
         (#""cmc_id":    { "path": "id", "type": "integer" }"#, #""cmc_id": "id""#, "fields.cmc_id", "must be an object, found string"),
         // out of range

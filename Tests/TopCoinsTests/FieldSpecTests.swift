@@ -115,7 +115,7 @@ struct FieldSpecTests {
     }
 
     @Test func kindNamesAreTheConfigTypeNames() {
-        #expect(Kind.allCases.map(\.rawValue) == ["integer", "string", "decimal", "boolean", "timestamp"])
+        #expect(Kind.allCases.map(\.rawValue) == ["integer", "string", "decimal", "boolean", "timestamp", "timestamp_ms"])
     }
 
     // MARK: extract: present, missing, null, nullable

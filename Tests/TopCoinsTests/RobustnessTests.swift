@@ -10,7 +10,7 @@ struct RobustnessTests {
 
     /// Random byte edits of the shipped configs: every result is a config or a `ConfigError`
     /// that names the file; both kinds of outcome occur.
-    @Test(arguments: ["Config/price-fetcher.json", "Config/rank-fetcher.json", "Config/merger.json"])
+    @Test(arguments: ["Config/price-fetcher.json", "Config/rank-fetcher.json", "Config/merger.json", "Config/history-fetcher.json"])
     func mutatedConfigsLoadOrFailWithAConfigError(path: String) throws {
         let original = try #require(ConfigFile.readFile(PackagePaths.file(path)))
         var random = SplitMix64(seed: UInt64(path.utf8.count))
@@ -31,6 +31,8 @@ struct RobustnessTests {
                 let config = try ConfigObject.parse(file: path, bytes: bytes, environment: Self.environment)
                 if path.contains("merger") {
                     _ = try MergerConfig(reading: config)
+                } else if path.contains("history") {
+                    _ = try HistoryFetcherConfig(reading: config)
                 } else {
                     _ = try FetcherConfig(reading: config)
                 }
@@ -50,7 +52,7 @@ struct RobustnessTests {
         switch random.next() % (depth > 2 ? 5 : 7) {
         case 0: return .null
         case 1: return .bool(random.next() % 2 == 0)
-        case 2: return .number(random.pick(["0", "-1", "61923.40938478237", "1.23e-7", "1E+21", "12345678901234567890", "3.0", "-0.0"]))
+        case 2: return .number(random.pick(["0", "-1", "61923.40938478237", "1.23e-7", "1E+21", "12345678901234567890", "3.0", "-0.0", "1640995200000"]))
         case 3, 4: return .string(random.pick(texts))
         case 5: return .array((0..<Int(random.next() % 3)).map { _ in randomValue(&random, depth: depth + 1) })
         default:
@@ -74,7 +76,7 @@ struct RobustnessTests {
                     #expect(DecimalNumber(text)?.text == text && !text.contains("e") && !text.contains("E"), "\(value) → \(text)")
                 case (.string, .string), (.boolean, .bool):
                     break
-                case (.timestamp, .string(let text)):
+                case (.timestamp, .string(let text)), (.timestampMilliseconds, .string(let text)):
                     #expect(Timestamp(iso8601: text)?.iso8601 == text, "\(value) → \(text)")
                 default:
                     Issue.record("\(kind) coerced \(value) to \(coerced)")

@@ -149,34 +149,76 @@ public final class ConfigObject {
         }
     }
 
+    /// A string that may hold `placeholders` (see `ConfigTemplate`), the environment substituted.
+    public func template(_ key: String, placeholders: Set<String>) throws(ConfigError) -> ConfigTemplate? {
+        guard let text = try string(key) else { return nil }
+        return try template(text, key: key, placeholders: placeholders)
+    }
+
+    public func requiredTemplate(_ key: String, placeholders: Set<String>) throws(ConfigError) -> ConfigTemplate {
+        try required(key) { (key) throws(ConfigError) in try template(key, placeholders: placeholders) }
+    }
+
+    /// An object whose members are all template strings, in file order (query parameters, headers).
+    public func templateMap(_ key: String, placeholders: Set<String>) throws(ConfigError) -> [(String, ConfigTemplate)]? {
+        guard let map = try object(key) else { return nil }
+        var pairs: [(String, ConfigTemplate)] = []
+        for name in map.object.keys {
+            pairs.append((name, try map.requiredTemplate(name, placeholders: placeholders)))
+        }
+        return pairs
+    }
+
     /// Replaces each `${NAME}` with the environment variable NAME; an unset or empty variable is
     /// an error naming it, never a silent empty string.
     func substitute(_ text: String, key: String) throws(ConfigError) -> String {
-        var result = ""
+        try template(text, key: key, placeholders: []).rendered()
+    }
+
+    /// `text` with each `${NAME}` replaced by the environment variable NAME (as `substitute`
+    /// does) and each `${scope.name}` kept as a placeholder, which must be one of `placeholders`.
+    func template(_ text: String, key: String, placeholders: Set<String>) throws(ConfigError) -> ConfigTemplate {
+        var parts: [ConfigTemplate.Part] = []
+        var literal = ""
         var rest = Substring(text)
         while let dollar = rest.firstIndex(of: "$") {
             let afterDollar = rest.index(after: dollar)
             guard afterDollar < rest.endIndex, rest[afterDollar] == "{" else {
-                result += rest[...dollar]
+                literal += rest[...dollar]
                 rest = rest[afterDollar...]
                 continue
             }
-            result += rest[..<dollar]
+            literal += rest[..<dollar]
             let nameStart = rest.index(after: afterDollar)
             guard let end = rest[nameStart...].firstIndex(of: "}") else {
                 throw error(key, "unclosed '${' in \"\(text)\"")
             }
             let name = String(rest[nameStart..<end])
-            guard !name.isEmpty, name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }) else {
+            guard !name.isEmpty, name.allSatisfy({ $0 == "_" || $0 == "." || ($0.isASCII && ($0.isLetter || $0.isNumber)) }) else {
                 throw error(key, "invalid variable name '\(name)'")
             }
-            guard let value = environment[name], !value.isEmpty else {
-                throw error(key, "environment variable \(name) is not set")
+            if name.contains(".") {
+                guard placeholders.contains(name) else {
+                    throw error(
+                        key,
+                        placeholders.isEmpty
+                            ? "takes no placeholders, found ${\(name)}"
+                            : "unknown placeholder ${\(name)}, expected one of \(placeholders.sorted().map { "${\($0)}" }.joined(separator: ", "))")
+                }
+                if !literal.isEmpty { parts.append(.text(literal)) }
+                literal = ""
+                parts.append(.placeholder(name))
+            } else {
+                guard let value = environment[name], !value.isEmpty else {
+                    throw error(key, "environment variable \(name) is not set")
+                }
+                literal += value
+                substituted.values.append(value)
             }
-            result += value
-            substituted.values.append(value)
             rest = rest[rest.index(after: end)...]
         }
-        return result + rest
+        literal += rest
+        if !literal.isEmpty || parts.isEmpty { parts.append(.text(literal)) }
+        return ConfigTemplate(parts: parts)
     }
 }

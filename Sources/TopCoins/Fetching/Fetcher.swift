@@ -10,8 +10,7 @@ public struct Fetcher: Sendable {
     let logger: Logger
     let mapper: RecordMapper
     let status: PipelineStatus
-    /// What a response parse builds: the records' mapped fields, nothing else.
-    let responseFilter: JSONKeyFilter
+    let requester: UpstreamRequester
 
     public init(config: FetcherConfig, http: HTTPClient, redis: RedisClient, logger: Logger) {
         self.config = config
@@ -20,7 +19,8 @@ public struct Fetcher: Sendable {
         self.logger = logger
         self.mapper = RecordMapper(fields: config.fields)
         self.status = PipelineStatus(redis: redis, component: config.source)
-        self.responseFilter = config.responseFilter
+        self.requester = UpstreamRequester(
+            http: http, source: config.source, retry: config.retry, records: config.records, responseFilter: config.responseFilter, logger: logger)
     }
 
     /// Why a cycle published nothing.
@@ -62,7 +62,7 @@ public struct Fetcher: Sendable {
         var pagesFetched = 0
         let pages = config.pagination?.maxPages ?? 1
         for pageIndex in 0..<pages {
-            var query = config.request.query
+            var query: [(String, String)] = []
             if let pagination = config.pagination {
                 query.append((pagination.param, String(pagination.first + pageIndex)))
                 if let sizeParam = pagination.sizeParam, let size = pagination.size { query.append((sizeParam, String(size))) }
@@ -86,50 +86,12 @@ public struct Fetcher: Sendable {
 
     /// One page, with the config's retries; the records array at the config's `records` path.
     func fetchPage(query: [(String, String)], page: Int) async -> Result<[JSONValue], CycleFailure> {
-        let request = HTTPRequest(
-            url: config.request.url, query: query, headers: config.request.headers,
-            connectTimeoutSeconds: min(10, config.request.timeoutSeconds), timeoutSeconds: config.request.timeoutSeconds)
-        var attempt = 1
-        while true {
-            let failure: UpstreamFailure
-            do {
-                let response = try await http.send(request)
-                switch UpstreamFailure.classify(
-                    status: response.status, retryAfterHeader: response.header("Retry-After"), body: response.body, now: .now, keeping: responseFilter)
-                {
-                case .success(let document):
-                    guard let found = config.records.resolve(in: document) else {
-                        failure = .malformed("no value at records path \"\(config.records)\"")
-                        break
-                    }
-                    guard case .array(let items) = found else {
-                        failure = .malformed("records path \"\(config.records)\" holds \(found.kindName), not an array")
-                        break
-                    }
-                    return .success(items)
-                case .failure(let classified):
-                    failure = classified
-                }
-            } catch let error as HTTPTransportError {
-                if error.isCancelled || Task.isCancelled { return .failure(.cancelled) }
-                failure = .transport(error.message)
-            } catch {
-                return .failure(.cancelled)
-            }
-            let delay = config.retry.delay(after: failure, attempt: attempt, jitter: Double.random(in: 0..<1))
-            logger.warning(
-                "upstream request failed",
-                metadata: [
-                    "source": "\(config.source)", "page": "\(page)", "attempt": "\(attempt)", "reason": "\(failure.reason)",
-                    "error": "\(failure)", "retry_in_s": "\(delay.map { String(format3: $0) } ?? "none")",
-                ])
-            guard let delay else { return .failure(.upstream(page: page, failure)) }
-            do {
-                try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
-            } catch {
-                return .failure(.cancelled)
-            }
-            attempt += 1
+        switch await requester.records(for: config.request.http(extraQuery: query), metadata: ["page": "\(page)"]) {
+        case .records(let items): .success(items)
+        case .failed(let failure): .failure(.upstream(page: page, failure))
+        // A listing fetcher's config has no `no_data` rule.
+        case .noData(let message): .failure(.upstream(page: page, .server(status: 200, message: message)))
+        case .cancelled: .failure(.cancelled)
         }
     }
 

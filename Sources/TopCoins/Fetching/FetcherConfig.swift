@@ -10,15 +10,41 @@ public struct FetcherConfig: Sendable {
         public let intervalSeconds: Int
         /// Start cycles on multiples of the interval since the epoch, so both fetchers tick together.
         public let align: Bool
+
+        init(reading schedule: ConfigObject) throws(ConfigError) {
+            intervalSeconds = try schedule.requiredInteger("interval_seconds", in: 1...86_400)
+            align = try schedule.bool("align") ?? true
+            try schedule.rejectUnknownKeys()
+        }
     }
 
+    /// The upstream request. Its values are templates: a history fetcher's name the asset and
+    /// the window (`${asset.symbol}`, `${window.to}`), a listing fetcher's name nothing.
     public struct Request: Sendable {
-        public let url: String
+        public let urlTemplate: ConfigTemplate
         /// The URL as written in the config, before `${VAR}` substitution: safe to log.
         public let urlForLogs: String
-        public let query: [(String, String)]
-        public let headers: [(String, String)]
+        public let queryTemplates: [(String, ConfigTemplate)]
+        public let headerTemplates: [(String, ConfigTemplate)]
         public let timeoutSeconds: Double
+
+        /// Reads `request`, whose values may use `placeholders`.
+        public init(reading request: ConfigObject, placeholders: Set<String> = []) throws(ConfigError) {
+            let url = try request.requiredTemplate("url", placeholders: placeholders)
+            guard URLScheme(of: url.rendered(Dictionary(uniqueKeysWithValues: url.placeholders.map { ($0, "x") }))) != nil else {
+                throw request.error("url", "must be an http://, https:// or file:// URL with a host or path, found \"\(try request.requiredString("url"))\"")
+            }
+            urlTemplate = url
+            urlForLogs = try request.requiredString("url")
+            queryTemplates = try request.templateMap("query", placeholders: placeholders) ?? []
+            headerTemplates = try request.templateMap("headers", placeholders: placeholders) ?? []
+            timeoutSeconds = try request.seconds("timeout_seconds", in: 0.001...600) ?? 30
+            try request.rejectUnknownKeys()
+        }
+
+        public var url: String { urlTemplate.rendered() }
+        public var query: [(String, String)] { queryTemplates.map { ($0.0, $0.1.rendered()) } }
+        public var headers: [(String, String)] { headerTemplates.map { ($0.0, $0.1.rendered()) } }
     }
 
     public struct Pagination: Sendable {
@@ -62,26 +88,9 @@ public struct FetcherConfig: Sendable {
         guard !self.stream.key.isEmpty else { throw stream.error("key", "must not be empty") }
         try stream.rejectUnknownKeys()
 
-        let schedule = try config.requiredObject("schedule")
-        self.schedule = Schedule(
-            intervalSeconds: try schedule.requiredInteger("interval_seconds", in: 1...86_400),
-            align: try schedule.bool("align") ?? true
-        )
-        try schedule.rejectUnknownKeys()
+        self.schedule = try Schedule(reading: try config.requiredObject("schedule"))
 
-        let request = try config.requiredObject("request")
-        let url = try request.requiredString("url", substitutingEnvironment: true)
-        guard URLScheme(of: url) != nil else {
-            throw request.error("url", "must be an http://, https:// or file:// URL with a host or path, found \"\(try request.requiredString("url"))\"")
-        }
-        self.request = Request(
-            url: url,
-            urlForLogs: try request.requiredString("url"),
-            query: try request.stringMap("query", substitutingEnvironment: true) ?? [],
-            headers: try request.stringMap("headers", substitutingEnvironment: true) ?? [],
-            timeoutSeconds: try request.seconds("timeout_seconds", in: 0.001...600) ?? 30
-        )
-        try request.rejectUnknownKeys()
+        self.request = try Request(reading: try config.requiredObject("request"))
 
         if let pagination = try config.object("pagination") {
             let sizeParam = try pagination.string("size_param")
@@ -101,42 +110,12 @@ public struct FetcherConfig: Sendable {
             self.pagination = nil
         }
 
-        if let retry = try config.object("retry") {
-            let defaults = FetcherConfig.defaultRetry
-            self.retry = RetryPolicy(
-                attempts: try retry.integer("attempts", in: 1...100) ?? defaults.attempts,
-                initialDelaySeconds: try retry.seconds("initial_delay_seconds", in: 0...3600) ?? defaults.initialDelaySeconds,
-                maxDelaySeconds: try retry.seconds("max_delay_seconds", in: 0...86_400) ?? defaults.maxDelaySeconds
-            )
-            try retry.rejectUnknownKeys()
-        } else {
-            self.retry = FetcherConfig.defaultRetry
-        }
+        self.retry = try RetryPolicy(reading: config, default: FetcherConfig.defaultRetry)
 
         self.records = try FetcherConfig.path(config, "records", try config.requiredString("records"))
 
         let fields = try config.requiredObject("fields")
-        var specs: [FieldSpec] = []
-        for name in fields.object.keys {
-            guard name != FetchedSnapshot.sourceRankField else {
-                throw fields.error(name, "is reserved: every record gets its source_rank")
-            }
-            let field = try fields.requiredObject(name)
-            let typeName = try field.requiredString("type")
-            guard let kind = FieldSpec.Kind(rawValue: typeName) else {
-                throw field.error("type", "must be one of \(FieldSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(typeName)\"")
-            }
-            specs.append(
-                FieldSpec(
-                    name: name,
-                    path: try FetcherConfig.path(field, "path", try field.requiredString("path")),
-                    kind: kind,
-                    nullable: try field.bool("nullable") ?? false
-                )
-            )
-            try field.rejectUnknownKeys()
-        }
-        guard !specs.isEmpty else { throw config.error("fields", "must name at least one field") }
+        let specs = try FieldSpec.list(reading: fields, reserved: [FetchedSnapshot.sourceRankField: "every record gets its source_rank"])
         for field in required {
             guard let spec = specs.first(where: { $0.name == field.name }) else {
                 throw config.error("fields", "must publish \(field.name) (\(field.kind.rawValue)): the merger reads it")
@@ -167,6 +146,47 @@ public struct FetcherConfig: Sendable {
         } catch {
             throw config.error(key, "malformed path \"\(text)\": \(error)")
         }
+    }
+}
+
+extension FieldSpec {
+    /// Reads a `fields` object, each member one output field (`path`, `type`, `nullable`,
+    /// `positive`) in file order; a `reserved` name fails with its reason.
+    static func list(reading fields: ConfigObject, reserved: [String: String] = [:]) throws(ConfigError) -> [FieldSpec] {
+        var specs: [FieldSpec] = []
+        for name in fields.object.keys {
+            if let reason = reserved[name] { throw fields.error(name, "is reserved: \(reason)") }
+            let field = try fields.requiredObject(name)
+            let typeName = try field.requiredString("type")
+            guard let kind = FieldSpec.Kind(rawValue: typeName) else {
+                throw field.error("type", "must be one of \(FieldSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(typeName)\"")
+            }
+            let positive = try field.bool("positive") ?? false
+            if positive, kind != .decimal, kind != .integer { throw field.error("positive", "applies to decimal and integer fields, not \(typeName)") }
+            specs.append(
+                FieldSpec(
+                    name: name, path: try FetcherConfig.path(field, "path", try field.requiredString("path")), kind: kind,
+                    nullable: try field.bool("nullable") ?? false, positive: positive))
+            try field.rejectUnknownKeys()
+        }
+        guard !specs.isEmpty else { throw ConfigError(file: fields.file, keyPath: fields.path, message: "must name at least one field") }
+        return specs
+    }
+}
+
+extension RetryPolicy {
+    /// Reads the optional `retry` object of `config`; absent keys take `defaults`' values.
+    init(reading config: ConfigObject, default defaults: RetryPolicy) throws(ConfigError) {
+        guard let retry = try config.object("retry") else {
+            self = defaults
+            return
+        }
+        self.init(
+            attempts: try retry.integer("attempts", in: 1...100) ?? defaults.attempts,
+            initialDelaySeconds: try retry.seconds("initial_delay_seconds", in: 0...3600) ?? defaults.initialDelaySeconds,
+            maxDelaySeconds: try retry.seconds("max_delay_seconds", in: 0...86_400) ?? defaults.maxDelaySeconds
+        )
+        try retry.rejectUnknownKeys()
     }
 }
 

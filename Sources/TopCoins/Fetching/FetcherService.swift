@@ -5,24 +5,49 @@ import ServiceLifecycle
 @_silgen_name("malloc_trim")
 private func mallocTrim(_ pad: Int) -> Int32
 
-/// The fetcher process's main loop: a cycle at start, then one on every interval boundary
-/// (aligned to multiples of the interval since the epoch when `schedule.align` is set).
+/// A fetcher process's main loop: a cycle at start, then one on every interval boundary
+/// (aligned to multiples of the interval since the epoch when `schedule.align` is set): a
+/// listing fetcher's fetch and publish, or a history fetcher's pass over its assets.
 /// Graceful shutdown cancels the loop, which aborts an in-flight transfer or wait.
 public struct FetcherService: Service {
-    let fetcher: Fetcher
+    let source: String
+    let schedule: FetcherConfig.Schedule
+    /// What the start line says besides the source and interval.
+    let startMetadata: Logger.Metadata
+    /// One cycle, which may go on until the given next tick.
+    let cycle: @Sendable (Timestamp) async -> Void
     let logger: Logger
 
     public init(fetcher: Fetcher, logger: Logger) {
-        self.fetcher = fetcher
+        self.init(
+            source: fetcher.config.source, schedule: fetcher.config.schedule,
+            startMetadata: ["url": "\(fetcher.config.request.urlForLogs)", "stream": "\(fetcher.config.stream.key)"], logger: logger
+        ) { deadline in
+            _ = await fetcher.runCycle(publishDeadline: .now.advanced(by: .milliseconds(max(0, deadline.milliseconds - Timestamp.now.milliseconds))))
+        }
+    }
+
+    public init(historyFetcher: HistoryFetcher, logger: Logger) {
+        self.init(
+            source: historyFetcher.config.source, schedule: historyFetcher.config.schedule,
+            startMetadata: ["url": "\(historyFetcher.config.request.urlForLogs)", "component": "\(historyFetcher.config.component)"], logger: logger
+        ) { _ in
+            _ = await historyFetcher.runPass()
+        }
+    }
+
+    init(source: String, schedule: FetcherConfig.Schedule, startMetadata: Logger.Metadata, logger: Logger, cycle: @escaping @Sendable (Timestamp) async -> Void) {
+        self.source = source
+        self.schedule = schedule
+        self.startMetadata = startMetadata
+        self.cycle = cycle
         self.logger = logger
     }
 
     public func run() async throws {
-        let schedule = fetcher.config.schedule
         let interval = Int64(schedule.intervalSeconds) * 1000
         logger.info(
-            "fetcher started",
-            metadata: ["source": "\(fetcher.config.source)", "url": "\(fetcher.config.request.urlForLogs)", "interval_s": "\(schedule.intervalSeconds)", "stream": "\(fetcher.config.stream.key)"])
+            "fetcher started", metadata: startMetadata.merging(["source": "\(source)", "interval_s": "\(schedule.intervalSeconds)"]) { $1 })
         await cancelWhenGracefulShutdown {
             // The first cycle runs at once; the first tick is at least half an interval later
             // so a start just before a boundary does not fetch twice in a row.
@@ -40,12 +65,12 @@ public struct FetcherService: Service {
                 tick = following
             }
         }
-        logger.info("fetcher stopped", metadata: ["source": "\(fetcher.config.source)"])
+        logger.info("fetcher stopped", metadata: ["source": "\(source)"])
     }
 
-    /// One cycle, whose publish may retry until `deadline` (the next tick).
+    /// One cycle, which may go on until `deadline` (the next tick).
     func cycle(until deadline: Timestamp) async {
-        _ = await fetcher.runCycle(publishDeadline: .now.advanced(by: .milliseconds(max(0, deadline.milliseconds - Timestamp.now.milliseconds))))
+        await cycle(deadline)
         #if os(Linux)
         // A cycle parses megabytes of JSON; hand the freed memory back between cycles
         // instead of keeping the peak resident until the next one.

@@ -3,23 +3,30 @@
 public struct FieldSpec: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case integer, string, decimal, boolean, timestamp
+        /// Unix milliseconds (CoinGecko's market charts), published as `timestamp` is.
+        case timestampMilliseconds = "timestamp_ms"
     }
 
     public let name: String
     public let path: FieldPath
     public let kind: Kind
     public let nullable: Bool
+    /// Only a value above zero counts: CryptoCompare pads the days before a coin existed with
+    /// zero candles, which must be skipped rather than stored as prices.
+    public let positive: Bool
 
-    public init(name: String, path: FieldPath, kind: Kind, nullable: Bool = false) {
+    public init(name: String, path: FieldPath, kind: Kind, nullable: Bool = false, positive: Bool = false) {
         self.name = name
         self.path = path
         self.kind = kind
         self.nullable = nullable
+        self.positive = positive
     }
 
     /// Why a record's field could not be published.
     public enum Problem: String, Sendable {
         case missing, invalid
+        case notPositive = "not_positive"
     }
 
     /// The published value of this field in `record`: a JSON value of the field's type, `null`
@@ -31,10 +38,17 @@ public struct FieldSpec: Sendable, Equatable {
         guard let value = kind.coerce(raw) else {
             return .failure(ProblemError(problem: .invalid))
         }
+        if positive {
+            guard case .number(let text) = value, let number = DecimalNumber(text), FieldSpec.zero < number else {
+                return .failure(ProblemError(problem: .notPositive))
+            }
+        }
         return .success(value)
     }
 
     public struct ProblemError: Error, Sendable { public let problem: Problem }
+
+    static let zero = DecimalNumber("0")!
 }
 
 extension FieldSpec.Kind {
@@ -43,7 +57,8 @@ extension FieldSpec.Kind {
     /// - decimal: a JSON number or numeric string, kept digit for digit in plain notation,
     /// - string: a JSON string,
     /// - boolean: `true`/`false` or the strings `"true"`/`"false"`,
-    /// - timestamp: ISO-8601 text or unix seconds, published as ISO-8601 UTC with milliseconds.
+    /// - timestamp: ISO-8601 text or unix seconds, published as ISO-8601 UTC with milliseconds,
+    /// - timestamp_ms: unix milliseconds, a JSON integer or integer string, published likewise.
     public func coerce(_ value: JSONValue) -> JSONValue? {
         switch (self, value) {
         case (.integer, .number(let text)), (.integer, .string(let text)):
@@ -66,6 +81,8 @@ extension FieldSpec.Kind {
             return Timestamp(unixSeconds: text).map { .string($0.iso8601) }
         case (.timestamp, .string(let text)):
             return (Timestamp(iso8601: text) ?? Timestamp(unixSeconds: text)).map { .string($0.iso8601) }
+        case (.timestampMilliseconds, .number(let text)), (.timestampMilliseconds, .string(let text)):
+            return Int64(text).flatMap { Timestamp(plausible: $0) }.map { .string($0.iso8601) }
         default:
             return nil
         }

@@ -42,10 +42,13 @@ public enum ProcessRunner {
         return (logger, config)
     }
 
-    /// Runs `services` until SIGTERM or SIGINT, then lets them finish.
-    public static func run(_ services: [any Service], logger: Logger) async {
+    /// Runs `services` until SIGTERM or SIGINT, then lets them finish; with `endingWhenDone`, also
+    /// until one of them returns (a `--once` pass).
+    public static func run(_ services: [any Service], logger: Logger, endingWhenDone: Bool = false) async {
         let group = ServiceGroup(
-            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: services.map { .init(service: $0, successTerminationBehavior: endingWhenDone ? .gracefullyShutdownGroup : .cancelGroup) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // Until the group's own signal handling is installed, an early signal only sets the flag.
         let watcher = Task {
             while !Task.isCancelled {
@@ -111,5 +114,51 @@ public enum MergerProgram {
         await ProcessRunner.run([service], logger: logger)
         await service.shutdown()
         exit(0)
+    }
+}
+
+
+/// The `history-fetcher` program: daily candles backfilled, then kept up to date.
+public enum HistoryFetcherProgram {
+    /// Runs passes on the config's schedule until SIGTERM or SIGINT, or one pass with `once`
+    /// (exit 1 when an asset's request still failed after its retries). A signal ends either
+    /// cleanly: the pass stops between requests, and what it stored stays stored.
+    public static func main(configPath: String, once: Bool) async -> Never {
+        let (logger, config) = ProcessRunner.start(executable: "history-fetcher", configPath: configPath) { (object) throws(ConfigError) in
+            try HistoryFetcherConfig(reading: object)
+        }
+        let http = HTTPClient(threads: 1)
+        let redis = RedisClient(endpoint: config.settings.redis)
+        let fetcher = HistoryFetcher(config: config, http: http, redis: redis, logger: logger)
+        let pass = OnePass(fetcher: fetcher)
+        await ProcessRunner.run([once ? pass : FetcherService(historyFetcher: fetcher, logger: logger)], logger: logger, endingWhenDone: once)
+        await redis.shutdown()
+        try? await http.shutdown()
+        exit(once && !pass.succeeded ? 1 : 0)
+    }
+
+    /// `--once`: one pass as the service group's only service, so a signal cancels it.
+    struct OnePass: Service {
+        let fetcher: HistoryFetcher
+        private let outcome = Outcome()
+
+        init(fetcher: HistoryFetcher) {
+            self.fetcher = fetcher
+        }
+
+        final class Outcome: Sendable {
+            let succeeded = Atomic<Bool>(false)
+        }
+
+        /// True once the pass stored every asset or found it has no data upstream; a pass
+        /// stopped by a signal counts as done.
+        var succeeded: Bool { outcome.succeeded.load(ordering: .relaxed) }
+
+        func run() async throws {
+            await cancelWhenGracefulShutdown {
+                let summary = await fetcher.runPass()
+                outcome.succeeded.store(summary.succeeded || summary.cancelled, ordering: .relaxed)
+            }
+        }
     }
 }

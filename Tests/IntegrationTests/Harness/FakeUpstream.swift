@@ -39,6 +39,8 @@ final class FakeUpstream: @unchecked Sendable {
         let query: [String: String]
         /// Header names lowercased.
         let headers: [String: String]
+        /// When the fake received it (unix ms, its clock).
+        let receivedAt: Int64?
 
         func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
@@ -105,7 +107,9 @@ final class FakeUpstream: @unchecked Sendable {
         }
         let all = items.compactMap { item -> ReceivedRequest? in
             guard case .string(let path)? = item["path"] else { return nil }
-            return ReceivedRequest(path: path, query: strings(item["query"], lowercasingKeys: false), headers: strings(item["headers"], lowercasingKeys: true))
+            let receivedAt: Int64? = if case .number(let literal)? = item["at_ms"] { Int64(literal) } else { nil }
+            return ReceivedRequest(
+                path: path, query: strings(item["query"], lowercasingKeys: false), headers: strings(item["headers"], lowercasingKeys: true), receivedAt: receivedAt)
         }
         return path.map { wanted in all.filter { $0.path == wanted } } ?? all
     }
