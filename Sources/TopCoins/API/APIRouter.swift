@@ -16,7 +16,7 @@ public struct APIRouter {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
 
-        /// `/`, `/openapi.yaml`.
+        /// `/`, `/openapi.yaml`, `/assets...`, `/dashboard`, `/docs`.
         public static let api = Routes(rawValue: 1)
         /// `/ready`, `/metrics`.
         public static let operations = Routes(rawValue: 2)
@@ -29,7 +29,10 @@ public struct APIRouter {
 
     public init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, metrics: APIMetrics) {
         self.metrics = metrics
-        resources = [TopListRoutes(config: config, library: library).collection, AssetRoutes(config: config, assets: assets, library: library).collection]
+        resources = [
+            TopListRoutes(config: config, library: library).collection, AssetRoutes(config: config, assets: assets, library: library).collection,
+            PageRoutes(config: config, library: library, assets: assets).collection,
+        ]
         operations = OperationsRoutes(config: config, library: library, metrics: metrics)
     }
 
