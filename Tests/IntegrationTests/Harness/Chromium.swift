@@ -135,9 +135,11 @@ final class Chromium: @unchecked Sendable {
         return result["result"]?["value"] ?? .null
     }
 
-    /// A PNG of what `page` shows in its viewport.
-    func screenshot(_ page: Page) async throws -> Data {
-        guard case .string(let base64)? = try await send("Page.captureScreenshot", [("format", .string("png"))], session: page.session)["data"],
+    /// A PNG of the page's top-left `width`×`height` CSS pixels, whatever the window's size.
+    func screenshot(_ page: Page, width: Int, height: Int) async throws -> Data {
+        let clip = JSONObject([("x", .number("0")), ("y", .number("0")), ("width", .number(String(width))), ("height", .number(String(height))), ("scale", .number("1"))])
+        let parameters: [(String, JSONValue)] = [("format", .string("png")), ("clip", .object(clip)), ("captureBeyondViewport", .bool(true))]
+        guard case .string(let base64)? = try await send("Page.captureScreenshot", parameters, session: page.session)["data"],
             let png = Data(base64Encoded: base64)
         else { throw HarnessError("chromium sent no screenshot") }
         return png

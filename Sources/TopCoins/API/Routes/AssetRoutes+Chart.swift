@@ -8,6 +8,8 @@ import NIOCore
 extension AssetRoutes {
     static let priceColor = "#0969da"
     static let smaColor = "#d4760a"
+    /// An SVG opened on its own is a document that could run script: this one never needs to.
+    static let chartPolicy: HTTPFields = [HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'"]
 
     func chart(_ request: Request, context: APIRouter.Context) async throws -> Response {
         let now = Timestamp.now
@@ -23,7 +25,7 @@ extension AssetRoutes {
         let reachesNewest = latest.map { query.series.to >= $0 } ?? true
         let validators = ConditionalGET(
             etag: tag, lastModified: price.last?.time ?? latest ?? now, maxAgeSeconds: reachesNewest ? nextSnapshotDue(now: now) : 3600)
-        return validators.response(to: request, headers: [:]) { headers in
+        return validators.response(to: request, headers: AssetRoutes.chartPolicy) { headers in
             headers[.contentType] = "image/svg+xml; charset=utf-8"
             return ByteBuffer(string: chart.svg)
         }

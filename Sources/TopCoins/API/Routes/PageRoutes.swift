@@ -15,6 +15,11 @@ struct PageRoutes: Sendable {
 
     static let topRows = 20
     static let htmlType = "text/html; charset=utf-8"
+    /// The pages run no script and load nothing but this server's images: a name that got past
+    /// escaping still could not run.
+    static let policy: HTTPFields = [
+        HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; form-action 'self'"
+    ]
 
     init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary) {
         self.config = config
@@ -36,7 +41,7 @@ struct PageRoutes: Sendable {
     }
 
     func docs(_ request: Request, context: APIRouter.Context) -> Response {
-        docsValidators.response(to: request, headers: [:]) { headers in
+        docsValidators.response(to: request, headers: PageRoutes.policy) { headers in
             headers[.contentType] = PageRoutes.htmlType
             return docsBody
         }
@@ -71,7 +76,7 @@ struct PageRoutes: Sendable {
         let validators = ConditionalGET(
             etag: "\"\(String(TopListRoutes.fnv1a(body), radix: 16))\"", lastModified: latest?.timestamp ?? now,
             maxAgeSeconds: min(Int64(DashboardPage.refreshSeconds), config.secondsUntilNextSnapshot(after: latest?.timestamp, now: now)))
-        return validators.response(to: request, headers: [:]) { headers in
+        return validators.response(to: request, headers: PageRoutes.policy) { headers in
             headers[.contentType] = PageRoutes.htmlType
             return ByteBuffer(bytes: body)
         }
@@ -91,11 +96,11 @@ struct PageRoutes: Sendable {
             throw renamed
         }
         let series = query.series
-        let from = try parameters.single("from") == nil ? nil : series.from.iso8601
-        let to = try parameters.single("to") == nil ? nil : series.to.iso8601
+        let (from, to) = (try parameters.single("from"), try parameters.single("to"))
+        // The chart route gets the instants parsed here, in one spelling, so equal ranges share its cache.
         var source = "/assets/\(asset.entry.cmcId)/chart.svg?interval=\(series.interval?.rawValue ?? "1d")&sma=\(query.sma ?? 0)"
-        if let from { source += "&from=\(from)" }
-        if let to { source += "&to=\(to)" }
+        if from != nil { source += "&from=\(series.from.iso8601)" }
+        if to != nil { source += "&to=\(series.to.iso8601)" }
         return DashboardPage.Chart(
             title: "\(asset.entry.name) (\(asset.entry.symbol))", source: source, asset: asked ?? asset.entry.symbol, interval: series.interval?.rawValue ?? "1d",
             from: from ?? "", to: to ?? "", sma: query.sma)

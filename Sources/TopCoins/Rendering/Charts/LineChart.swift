@@ -71,14 +71,13 @@ public struct LineChart: Sendable {
         svg += ##"<rect width="100%" height="100%" fill="#ffffff"/>"##
         svg += ##"<text x="24" y="30" font-size="18" font-weight="600" fill="#1b1f24">\##(SVGText.escaped(title))</text>"##
         svg += ##"<text x="24" y="52" font-size="13" fill="#57606a">\##(SVGText.escaped(subtitle))</text>"##
-        // The legend, right-aligned on the subtitle's line.
-        var legendX = right
+        // The legend, right-aligned on the subtitle's line (text about 7.5 px a character).
+        var legendEnd = right
         for line in lines.reversed() {
-            let text = SVGText.escaped(line.label)
-            legendX -= 7 * Double(line.label.count) + 8
-            svg += ##"<text x="\##(c(legendX + 26))" y="52" font-size="13" fill="#1b1f24">\##(text)</text>"##
-            svg += ##"<line x1="\##(c(legendX))" y1="48" x2="\##(c(legendX + 20))" y2="48" stroke="\##(line.color)" stroke-width="\##(c(line.strokeWidth + 1))"/>"##
-            legendX -= 40
+            let start = legendEnd - 7.5 * Double(line.label.count)
+            svg += ##"<text x="\##(c(start))" y="52" font-size="13" fill="#1b1f24">\##(SVGText.escaped(line.label))</text>"##
+            svg += ##"<line x1="\##(c(start - 26))" y1="48" x2="\##(c(start - 6))" y2="48" stroke="\##(line.color)" stroke-width="\##(c(line.strokeWidth + 1))"/>"##
+            legendEnd = start - 42
         }
         // Price grid and labels.
         for (tick, label) in zip(priceTicks, labels) {

@@ -16,7 +16,7 @@ struct APIReferencePage {
         .operation{border-top:1px solid #eaeef2;padding-top:8px;margin-top:8px}.method{font-weight:700;color:#0969da}
         table{border-collapse:collapse;width:100%;font-size:14px}th,td{padding:4px 8px;border-bottom:1px solid #eaeef2;text-align:left;vertical-align:top}
         code{background:#eff1f3;padding:1px 4px;border-radius:4px;font-size:90%}pre{background:#1b1f24;color:#f6f8fa;padding:8px 12px;border-radius:6px;overflow-x:auto}
-        pre code{background:none;padding:0}nav ul{columns:2}.muted{color:#57606a}
+        pre code{background:none;padding:0}nav ul{columns:2}.muted{color:#57606a}td p{margin:0 0 4px}
         """
 
     var html: String {
@@ -24,6 +24,8 @@ struct APIReferencePage {
         let title = APIReferencePage.text(info?["title"]) ?? "API reference"
         var html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        // No icon to fetch: a browser asks for /favicon.ico otherwise.
+        html += "<link rel=\"icon\" href=\"data:,\">"
         html += "<title>\(SVGText.escaped(title))</title><style>\(APIReferencePage.style)</style></head><body><main>"
         html += "<h1>\(SVGText.escaped(title)) <span class=\"muted\">\(SVGText.escaped(APIReferencePage.text(info?["version"]) ?? ""))</span></h1>"
         html += "<p class=\"muted\">Rendered from this server's <a href=\"/openapi.yaml\">OpenAPI document</a>. Base URL: <code>\(SVGText.escaped(baseURL))</code></p>"

@@ -21,6 +21,7 @@ struct DashboardPage {
         let source: String
         let asset: String
         let interval: String
+        /// The range as asked (the form shows it back as typed).
         let from: String
         let to: String
         let sma: Int?
@@ -47,6 +48,8 @@ struct DashboardPage {
     var html: String {
         var html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        // No icon to fetch: a browser asks for /favicon.ico otherwise.
+        html += "<link rel=\"icon\" href=\"data:,\">"
         html += "<meta http-equiv=\"refresh\" content=\"\(DashboardPage.refreshSeconds)\">"
         html += "<title>TopCoins dashboard</title><style>\(DashboardPage.style)</style></head><body>"
         html += "<header><h1>TopCoins</h1>\(state)</header><main>"
@@ -73,7 +76,7 @@ struct DashboardPage {
 
     var chartSection: String {
         guard let chart else { return "<section id=\"chart\"><h2>Chart</h2><p class=\"muted\">No asset to chart yet.</p></section>" }
-        var html = "<section id=\"chart\"><h2>\(SVGText.escaped(chart.title))</h2><form method=\"get\" action=\"/dashboard\">"
+        var html = "<section id=\"chart\"><h2>Chart</h2><form method=\"get\" action=\"/dashboard\">"
         html += "<label>Asset <input name=\"asset\" size=\"8\" value=\"\(SVGText.escaped(chart.asset))\"></label>"
         html += "<label>Interval <select name=\"interval\">"
         for interval in SeriesQuery.Interval.allCases {
@@ -144,7 +147,8 @@ struct DashboardPage {
     static func change(_ points: [LineChart.Point]) -> String {
         guard let first = points.first?.value, let last = points.last?.value, first > 0, points.count > 1 else { return "–" }
         let percent = (last / first - 1) * 100
-        let text = SVGText.coordinate(percent)
+        let rounded = SVGText.coordinate(percent)
+        let text = rounded.contains(".") ? rounded : rounded + ".0"
         return percent >= 0.05 ? "<span class=\"up\">+\(text)%</span>" : percent <= -0.05 ? "<span class=\"down\">\(text)%</span>" : "\(text)%"
     }
 }
