@@ -80,6 +80,16 @@ struct BrowserTests {
             #expect(chart.header("Last-Modified") != nil && chart.header("Cache-Control")?.hasPrefix("public, max-age=") == true)
             #expect(try await api.request(chartPath, headers: [("If-None-Match", etag)]).status == 304)
 
+            // A range whose ends fall inside days: the chart holds exactly the buckets the
+            // series route answers with (a bucket belongs by its start), drawn or cached.
+            let halfDay = "interval=1d&from=\(from.adding(milliseconds: Self.day / 2).iso8601)&to=\(to.adding(milliseconds: Self.day / 2).iso8601)"
+            let expected = AssetAPITests.text(try JSONParser.parse(try await api.request("/assets/1/prices?\(halfDay)").body)["count"])
+            for _ in 0..<2 {
+                let body = String(decoding: try await api.request("/assets/1/chart.svg?\(halfDay)&sma=5").body, as: UTF8.self)
+                let points = body.components(separatedBy: "class=\"price\"")[1].components(separatedBy: " points=\"")[1].prefix { $0 != "\"" }
+                #expect(String(points.split(separator: " ").count) == expected && expected == "89", "\(expected ?? "?")")
+            }
+
             let browser = try await Chromium.start(in: bed.directory, width: 1200, height: 900)
             do {
                 // The chart on its own: the browser's own count of the polylines' vertices.

@@ -15,25 +15,51 @@ extension AssetRoutes {
         let now = Timestamp.now
         let asset = try assets.asset(try context.parameters.decoded("id"))
         let query = try ChartQuery(query: request.uri.query, now: now, maxPoints: config.maxPoints)
-        let (chart, versions) = try await chart(of: asset, query: query)
-        let price = chart.lines.first?.points ?? []
-        let tag = AssetRoutes.tag(
-            [asset.entry.cmcId, Int64(bitPattern: TopListRoutes.fnv1a(Array("\(asset.entry.symbol)\u{0}\(asset.entry.name)".utf8))), query.series.width,
-             Int64(query.sma ?? 0), query.series.from.milliseconds, query.series.to.milliseconds, price.first?.time.milliseconds ?? 0,
-             price.last?.time.milliseconds ?? 0, Int64(price.count)] + versions)
+        let (from, to) = AssetRoutes.chartDomain(query.series)
+        let key = RenderedCharts.Key(
+            cmcId: asset.entry.cmcId, names: "\(asset.entry.symbol)\u{0}\(asset.entry.name)", width: query.series.width, sma: query.sma ?? 0,
+            from: from.milliseconds, to: to.milliseconds)
+        let generation = assets.modified
+        let drawn: RenderedCharts.Chart
+        if let cached = charts.chart(key, generation: generation) {
+            drawn = cached
+        } else {
+            let (chart, versions) = try await self.chart(of: asset, query: query, from: from, to: to)
+            let price = chart.lines.first?.points ?? []
+            let tag = AssetRoutes.tag(
+                [key.cmcId, Int64(bitPattern: TopListRoutes.fnv1a(Array(key.names.utf8))), key.width, Int64(key.sma), key.from, key.to,
+                 price.first?.time.milliseconds ?? 0, price.last?.time.milliseconds ?? 0, Int64(price.count)] + versions)
+            drawn = RenderedCharts.Chart(etag: tag, lastModified: price.last?.time, body: ByteBuffer(string: chart.svg))
+            charts.remember(drawn, as: key, generation: generation)
+        }
         let latest = library.latest?.timestamp
         let reachesNewest = latest.map { query.series.to >= $0 } ?? true
         let validators = ConditionalGET(
-            etag: tag, lastModified: price.last?.time ?? latest ?? now, maxAgeSeconds: reachesNewest ? nextSnapshotDue(now: now) : 3600)
+            etag: drawn.etag, lastModified: drawn.lastModified ?? latest ?? now, maxAgeSeconds: reachesNewest ? nextSnapshotDue(now: now) : 3600)
         return validators.response(to: request, headers: AssetRoutes.chartPolicy) { headers in
             headers[.contentType] = "image/svg+xml; charset=utf-8"
-            return ByteBuffer(string: chart.svg)
+            return drawn.body
         }
     }
 
-    /// The chart of `asset` for `query`, and the versions of the spans it was drawn from.
-    func chart(of asset: AssetLibrary.Asset, query: ChartQuery) async throws(APIError) -> (chart: LineChart, versions: [Int64]) {
-        let series = query.series
+    /// The x axis's range: for buckets, the first and last bucket start within the asked range
+    /// (the same buckets, so a chart of "the last 90 days" is the same chart all day, and
+    /// cacheable); raw points keep the range as asked.
+    static func chartDomain(_ series: SeriesQuery) -> (from: Timestamp, to: Timestamp) {
+        let width = series.width
+        guard width > 0 else { return (series.from, series.to) }
+        let (start, remainder) = series.from.milliseconds.floorDividedWithRemainder(by: width)
+        let from = Timestamp(milliseconds: (start + (remainder > 0 ? 1 : 0)) * width)
+        let to = Timestamp(milliseconds: series.to.milliseconds.floorDividedWithRemainder(by: width).0 * width)
+        // A range within one bucket holds no bucket start: then `to` lies before `from`, and
+        // the chart is empty.
+        return (from, to)
+    }
+
+    /// The chart of `asset` for `query` over `from...to`, and the versions of the spans it was
+    /// drawn from.
+    func chart(of asset: AssetLibrary.Asset, query: ChartQuery, from: Timestamp, to: Timestamp) async throws(APIError) -> (chart: LineChart, versions: [Int64]) {
+        let series = SeriesQuery(from: from, to: to, interval: query.series.interval)
         var price: [LineChart.Point] = []
         var average: [LineChart.Point] = []
         let versions: [Int64]
@@ -56,9 +82,9 @@ extension AssetRoutes {
             lines.append(LineChart.Line(label: "SMA \(window)", role: "sma", color: AssetRoutes.smaColor, strokeWidth: 1.5, points: average))
         }
         let name = asset.entry.name == asset.entry.symbol ? asset.entry.symbol : "\(asset.entry.name) (\(asset.entry.symbol))"
-        let subtitle = "USD, \(AssetRoutes.describe(series.interval)) · \(AssetRoutes.describe(series.from, series.interval)) to "
-            + "\(AssetRoutes.describe(series.to, series.interval)) UTC · \(price.count) points"
-        return (LineChart(title: name, subtitle: subtitle, from: series.from, to: series.to, lines: lines), versions)
+        let subtitle = "USD, \(AssetRoutes.describe(series.interval)) · \(AssetRoutes.describe(from, series.interval)) to "
+            + "\(AssetRoutes.describe(to, series.interval)) UTC · \(price.count) points"
+        return (LineChart(title: name, subtitle: subtitle, from: from, to: to, lines: lines), versions)
     }
 
     static func describe(_ interval: SeriesQuery.Interval?) -> String {

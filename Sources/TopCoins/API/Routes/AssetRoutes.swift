@@ -8,6 +8,7 @@ struct AssetRoutes: Sendable {
     let config: APIConfig
     let assets: AssetLibrary
     let library: SnapshotLibrary
+    let charts = RenderedCharts()
 
     var collection: RouteCollection<APIRouter.Context> {
         let routes = RouteCollection(context: APIRouter.Context.self)
