@@ -41,15 +41,18 @@ struct ChartTests {
                 let parsed = Double(tick.label.replacingOccurrences(of: ",", with: ""))
                 #expect(parsed.map { abs($0 - tick.value) <= abs(tick.value) * 1e-12 } == true, "\(context): \(tick.label)")
             }
+            // One number of decimals along the axis, so the labels line up.
+            #expect(Set(ticks.map { $0.label.split(separator: ".").dropFirst().first?.count ?? 0 }).count == 1, "\(context)")
         }
     }
 
     @Test("price labels as a person writes them")
     func priceLabels() {
+        #expect(ChartTicks.price(low: 4.6012, high: 4.6581).map(\.label) == ["4.60", "4.62", "4.64", "4.66"])
         #expect(ChartTicks.price(low: 61_234, high: 68_950).map(\.label) == ["60,000", "62,000", "64,000", "66,000", "68,000", "70,000"])
-        #expect(ChartTicks.price(low: 0.000000012, high: 0.000000019).map(\.label) == ["0.000000012", "0.000000014", "0.000000016", "0.000000018", "0.00000002"])
-        #expect(ChartTicks.price(low: 0.998, high: 1.003).map(\.label) == ["0.998", "0.999", "1", "1.001", "1.002", "1.003"])
-        #expect(ChartTicks.price(low: 0.9981, high: 1.0061).map(\.label) == ["0.998", "1", "1.002", "1.004", "1.006", "1.008"])
+        #expect(ChartTicks.price(low: 0.000000012, high: 0.000000019).map(\.label) == ["0.000000012", "0.000000014", "0.000000016", "0.000000018", "0.000000020"])
+        #expect(ChartTicks.price(low: 0.998, high: 1.003).map(\.label) == ["0.998", "0.999", "1.000", "1.001", "1.002", "1.003"])
+        #expect(ChartTicks.price(low: 0.9981, high: 1.0061).map(\.label) == ["0.998", "1.000", "1.002", "1.004", "1.006", "1.008"])
         // A flat series still gets an axis around its value.
         let flat = ChartTicks.price(low: 2.5, high: 2.5)
         #expect(flat.count >= 2 && flat.first!.value < 2.5 && flat.last!.value > 2.5)

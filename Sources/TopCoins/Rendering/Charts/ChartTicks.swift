@@ -11,7 +11,8 @@ public enum ChartTicks {
 
         public var value: Double { Double(mantissa) * ChartTicks.power(exponent) }
 
-        /// Plain digits with thousands grouped (`61,000`, `0.00000002`, `1.5`).
+        /// Plain digits with thousands grouped and the step's decimals (`61,000`, `0.00000002`,
+        /// `1.50`).
         public var label: String {
             let negative = mantissa < 0
             var digits = String(mantissa.magnitude)
@@ -21,9 +22,9 @@ public enum ChartTicks {
             } else {
                 let scale = -exponent
                 if digits.count <= scale { digits = String(repeating: "0", count: scale - digits.count + 1) + digits }
+                // Every tick of an axis keeps the step's decimals (4.60, 4.62), so labels line up.
                 fraction = String(digits.suffix(scale))
                 digits = String(digits.dropLast(scale))
-                while fraction.last == "0" { fraction.removeLast() }
             }
             var grouped = ""
             for (index, digit) in digits.enumerated() {
