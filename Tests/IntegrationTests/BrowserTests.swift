@@ -20,8 +20,14 @@ struct BrowserTests {
             close *= 1 + Double(Int64(random.next() % 2001) - 1000) / 25_000
             let text = { (value: Double) in DecimalNumber(mantissa: Int64((value * 100).rounded()), scale: 2) }
             return DailyCandle(
-                dayOf: Timestamp(milliseconds: lastDay - Int64(199 - index) * day), open: text(open), high: text(max(open, close) * 1.01),
-                low: text(min(open, close) * 0.99), close: text(close), volume: nil, source: "cryptocompare")
+                dayOf: Timestamp(milliseconds: lastDay - Int64(199 - index) * day),
+                open: text(open),
+                high: text(max(open, close) * 1.01),
+                low: text(min(open, close) * 0.99),
+                close: text(close),
+                volume: nil,
+                source: "cryptocompare"
+            )
         }
     }
 
@@ -43,7 +49,9 @@ struct BrowserTests {
         return (market, id, name)
     }
 
-    @Test("chart.svg, /dashboard and /docs load in Chromium without errors: one vertex per point, 20 rows with sparklines, the chart image, every path")
+    @Test(
+        "chart.svg, /dashboard and /docs load in Chromium without errors: one vertex per point, 20 rows with sparklines, the chart image, every path"
+    )
     func pagesLoadWithoutErrors() async throws {
         try await TestBed.with { bed in
             let now = Timestamp.now
@@ -125,14 +133,19 @@ struct BrowserTests {
                       spreads: !!document.getElementById('spreads'),
                       state: document.getElementById('state').textContent
                     })
-                    """, in: dashboard)
+                    """,
+                    in: dashboard
+                )
                 guard case .string(let json) = report else { throw HarnessError("no report: \(report)") }
                 let facts = try JSONParser.parse(json)
                 #expect(facts["rows"] == .number("20"), "\(json)")
                 // Every top-20 asset is in all the snapshots of the last 24 hours.
                 #expect(AssetAPITests.array(facts["sparklines"]) == Array(repeating: .number(String(steps)), count: 20), "\(json)")
                 #expect(AssetAPITests.array(facts["chart"]).first == .bool(true))
-                #expect(AssetAPITests.array(facts["chart"]).last.flatMap { AssetAPITests.text($0) }.flatMap { Int($0) }.map { $0 > 0 } == true, "\(json)")
+                #expect(
+                    AssetAPITests.array(facts["chart"]).last.flatMap { AssetAPITests.text($0) }.flatMap { Int($0) }.map { $0 > 0 } == true,
+                    "\(json)"
+                )
                 #expect(facts["scripts"] == .number("0"), "\(json)")
                 #expect(AssetAPITests.array(facts["hostile"]) == [.string(hostileName)], "\(json)")
                 #expect(AssetAPITests.array(facts["elsewhere"]).isEmpty && AssetAPITests.array(facts["failed"]).isEmpty, "\(json)")
@@ -146,7 +159,10 @@ struct BrowserTests {
                 let served = String(decoding: try await api.request("/openapi.yaml").body, as: UTF8.self)
                 let section = served.components(separatedBy: "\npaths:\n")[1].components(separatedBy: "\ncomponents:")[0]
                 let paths = section.split(separator: "\n").filter { $0.hasPrefix("  /") }.map { JSONValue.string(String($0.dropFirst(2).dropLast())) }
-                let shown = try await browser.evaluate("JSON.stringify([...document.querySelectorAll('section.path')].map(s => s.dataset.path))", in: docs)
+                let shown = try await browser.evaluate(
+                    "JSON.stringify([...document.querySelectorAll('section.path')].map(s => s.dataset.path))",
+                    in: docs
+                )
                 guard case .string(let shownJSON) = shown else { throw HarnessError("no paths: \(shown)") }
                 #expect(AssetAPITests.array(try JSONParser.parse(shownJSON)) == paths)
                 #expect(paths.count >= 11)
@@ -179,7 +195,8 @@ struct BrowserTests {
             for (request, status, code, parameter) in [
                 ("/assets/1/chart.svg?sma=1", 400, "invalid_sma", "sma"), ("/assets/1/chart.svg?sma=abc", 400, "invalid_sma", "sma"),
                 ("/assets/1/chart.svg?sma=1001", 400, "invalid_sma", "sma"), ("/assets/1/chart.svg?interval=2h", 400, "invalid_interval", "interval"),
-                ("/assets/1/chart.svg?from=2026-01-02&to=2026-01-01", 400, "invalid_from", "from"), ("/assets/1/chart.svg?to=soon", 400, "invalid_to", "to"),
+                ("/assets/1/chart.svg?from=2026-01-02&to=2026-01-01", 400, "invalid_from", "from"),
+                ("/assets/1/chart.svg?to=soon", 400, "invalid_to", "to"),
                 ("/assets/999999/chart.svg", 404, "unknown_asset", "id"), ("/dashboard?asset=NOPE", 404, "unknown_asset", "asset"),
                 ("/dashboard?interval=7d", 400, "invalid_interval", "interval"), ("/dashboard?sma=-1", 400, "invalid_sma", "sma"),
             ] {

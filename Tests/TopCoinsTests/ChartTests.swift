@@ -50,7 +50,11 @@ struct ChartTests {
     func priceLabels() {
         #expect(ChartTicks.price(low: 4.6012, high: 4.6581).map(\.label) == ["4.60", "4.62", "4.64", "4.66"])
         #expect(ChartTicks.price(low: 61_234, high: 68_950).map(\.label) == ["60,000", "62,000", "64,000", "66,000", "68,000", "70,000"])
-        #expect(ChartTicks.price(low: 0.000000012, high: 0.000000019).map(\.label) == ["0.000000012", "0.000000014", "0.000000016", "0.000000018", "0.000000020"])
+        #expect(
+            ChartTicks.price(low: 0.000000012, high: 0.000000019).map(\.label) == [
+                "0.000000012", "0.000000014", "0.000000016", "0.000000018", "0.000000020",
+            ]
+        )
         #expect(ChartTicks.price(low: 0.998, high: 1.003).map(\.label) == ["0.998", "0.999", "1.000", "1.001", "1.002", "1.003"])
         #expect(ChartTicks.price(low: 0.9981, high: 1.0061).map(\.label) == ["0.998", "1.000", "1.002", "1.004", "1.006", "1.008"])
         // A flat series still gets an axis around its value.
@@ -61,9 +65,13 @@ struct ChartTests {
 
     // MARK: time ticks
 
-    @Test("time ticks follow the span: clock times within days, dates within months, months and years beyond", arguments: [
-        (Int64(6 * 3_600_000), "minutes"), (2 * day, "minutes"), (14 * day, "days"), (89 * day, "days"), (400 * day, "months"), (3000 * day, "years"),
-    ])
+    @Test(
+        "time ticks follow the span: clock times within days, dates within months, months and years beyond",
+        arguments: [
+            (Int64(6 * 3_600_000), "minutes"), (2 * day, "minutes"), (14 * day, "days"), (89 * day, "days"), (400 * day, "months"),
+            (3000 * day, "years"),
+        ]
+    )
     func timeTicks(span: Int64, unit: String) {
         var random = SplitMix64(seed: UInt64(span))
         for _ in 0..<50 {
@@ -109,8 +117,15 @@ struct ChartTests {
         let values = Indicator.sma(points.map(\.value), 20)
         let sma = zip(points, values).compactMap { point, value in value.map { LineChart.Point(time: point.time, value: $0) } }
         return LineChart(
-            title: title, subtitle: "USD, daily closes", from: from, to: to,
-            lines: [.init(label: "BTC price", role: "price", color: "#0969da", points: points), .init(label: "SMA 20", role: "sma", color: "#d4760a", points: sma)])
+            title: title,
+            subtitle: "USD, daily closes",
+            from: from,
+            to: to,
+            lines: [
+                .init(label: "BTC price", role: "price", color: "#0969da", points: points),
+                .init(label: "SMA 20", role: "sma", color: "#d4760a", points: sma),
+            ]
+        )
     }
 
     /// The `points` attribute of the polyline of `role`, as (x, y) pairs.
@@ -191,7 +206,10 @@ struct ChartTests {
             // A curl command whose URL is the path with its parameters filled in.
             let template = path.replacingOccurrences(of: "\\{[^}]+\\}", with: "PARAMETER", options: .regularExpression)
             let pattern = NSRegularExpression.escapedPattern(for: template).replacingOccurrences(of: "PARAMETER", with: "[^/?{}&]+")
-            #expect(html.range(of: "<pre><code>curl [^<]*&#39;http://localhost:6667\(pattern)(\\?|&#39;)", options: .regularExpression) != nil, "\(path)")
+            #expect(
+                html.range(of: "<pre><code>curl [^<]*&#39;http://localhost:6667\(pattern)(\\?|&#39;)", options: .regularExpression) != nil,
+                "\(path)"
+            )
         }
         // Parameters come from the components they refer to, with their defaults.
         #expect(html.contains("<code>limit</code>") && html.contains("<code>100</code>"))
@@ -202,8 +220,13 @@ struct ChartTests {
     func dashboardEscapes() {
         let rows = (1...20).map { rank in
             DashboardPage.Row(
-                rank: rank, cmcId: Int64(rank), symbol: rank == 3 ? "<script>x</script>" : "C\(rank)", name: rank == 4 ? "\"><img src=x onerror=alert(1)>" : "Coin",
-                price: DecimalNumber("1.5")!, day: .success(Self.points(10, step: 60_000)))
+                rank: rank,
+                cmcId: Int64(rank),
+                symbol: rank == 3 ? "<script>x</script>" : "C\(rank)",
+                name: rank == 4 ? "\"><img src=x onerror=alert(1)>" : "Coin",
+                price: DecimalNumber("1.5")!,
+                day: .success(Self.points(10, step: 60_000))
+            )
         }
         let readiness = Readiness(reasons: ["no_snapshot"], snapshot: nil, components: [])
         let html = DashboardPage(rows: rows, chart: nil, readiness: readiness, now: .now).html

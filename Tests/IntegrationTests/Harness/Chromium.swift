@@ -1,11 +1,11 @@
 import Foundation
 import Synchronization
 
+@testable import TopCoins
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-@testable import TopCoins
 
 /// Headless Chromium (Debian's `chromium`), driven over the DevTools protocol on a pipe
 /// (`--remote-debugging-pipe`: commands on the child's descriptor 3, answers and events on 4,
@@ -57,7 +57,8 @@ final class Chromium: @unchecked Sendable {
                 "--no-default-browser-check", "--disable-extensions", "--disable-background-networking", "--disable-sync", "--hide-scrollbars",
                 "--window-size=\(width),\(height)", "about:blank",
             ],
-            descriptors: [3: toBrowser[0], 4: fromBrowser[1]])
+            descriptors: [3: toBrowser[0], 4: fromBrowser[1]]
+        )
         Glibc.close(toBrowser[0])
         Glibc.close(fromBrowser[1])
         let browser = Chromium(process: process, commands: FileHandle(fileDescriptor: toBrowser[1], closeOnDealloc: true), replies: fromBrowser[0])
@@ -72,7 +73,12 @@ final class Chromium: @unchecked Sendable {
 
     /// Sends a command and waits for its answer's `result`; an `error` answer throws.
     @discardableResult
-    func send(_ method: String, _ parameters: [(String, JSONValue)] = [], session: String? = nil, timeout: Duration = .seconds(30)) async throws -> JSONValue {
+    func send(
+        _ method: String,
+        _ parameters: [(String, JSONValue)] = [],
+        session: String? = nil,
+        timeout: Duration = .seconds(30)
+    ) async throws -> JSONValue {
         let id = nextID.withLock { id in
             id += 1
             return id
@@ -83,7 +89,9 @@ final class Chromium: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let answer = messages.first(where: { $0["id"] == .number(String(id)) }) {
-                if let error = answer["error"] { throw HarnessError("chromium \(method): \(String(decoding: JSONWriter.encode(error), as: UTF8.self))") }
+                if let error = answer["error"] {
+                    throw HarnessError("chromium \(method): \(String(decoding: JSONWriter.encode(error), as: UTF8.self))")
+                }
                 return answer["result"] ?? .null
             }
             guard process.isRunning else { throw HarnessError("chromium exited during \(method):\n\(process.stderr.text.suffix(4000))") }
@@ -96,7 +104,9 @@ final class Chromium: @unchecked Sendable {
     /// errors are those reported until then and for a moment after.
     func open(_ url: String, timeout: Duration = .seconds(30)) async throws -> Page {
         guard case .string(let target)? = try await send("Target.createTarget", [("url", .string("about:blank"))])["targetId"],
-            case .string(let session)? = try await send("Target.attachToTarget", [("targetId", .string(target)), ("flatten", .bool(true))])["sessionId"]
+            case .string(let session)? = try await send("Target.attachToTarget", [("targetId", .string(target)), ("flatten", .bool(true))])[
+                "sessionId"
+            ]
         else { throw HarnessError("chromium opened no tab") }
         for domain in ["Page", "Runtime", "Log"] { try await send("\(domain).enable", session: session) }
         let before = messages.count
@@ -131,13 +141,17 @@ final class Chromium: @unchecked Sendable {
     /// The value of a JavaScript expression in `page` (return a JSON string for structures).
     func evaluate(_ expression: String, in page: Page) async throws -> JSONValue {
         let result = try await send("Runtime.evaluate", [("expression", .string(expression)), ("returnByValue", .bool(true))], session: page.session)
-        if let exception = result["exceptionDetails"] { throw HarnessError("\(expression) threw \(String(decoding: JSONWriter.encode(exception), as: UTF8.self))") }
+        if let exception = result["exceptionDetails"] {
+            throw HarnessError("\(expression) threw \(String(decoding: JSONWriter.encode(exception), as: UTF8.self))")
+        }
         return result["result"]?["value"] ?? .null
     }
 
     /// A PNG of the page's top-left `width`×`height` CSS pixels, whatever the window's size.
     func screenshot(_ page: Page, width: Int, height: Int) async throws -> Data {
-        let clip = JSONObject([("x", .number("0")), ("y", .number("0")), ("width", .number(String(width))), ("height", .number(String(height))), ("scale", .number("1"))])
+        let clip = JSONObject([
+            ("x", .number("0")), ("y", .number("0")), ("width", .number(String(width))), ("height", .number(String(height))), ("scale", .number("1")),
+        ])
         let parameters: [(String, JSONValue)] = [("format", .string("png")), ("clip", .object(clip)), ("captureBeyondViewport", .bool(true))]
         guard case .string(let base64)? = try await send("Page.captureScreenshot", parameters, session: page.session)["data"],
             let png = Data(base64Encoded: base64)

@@ -33,7 +33,10 @@ public struct ChartQuery: Sendable, Equatable {
             guard let window = Int(text), text.utf8.count <= 4, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
                 ChartQuery.smaWindows.contains(window)
             else {
-                throw .invalid("sma", "sma must be 0 (no moving average) or an integer from \(ChartQuery.smaWindows.lowerBound) to \(ChartQuery.smaWindows.upperBound)")
+                throw .invalid(
+                    "sma",
+                    "sma must be 0 (no moving average) or an integer from \(ChartQuery.smaWindows.lowerBound) to \(ChartQuery.smaWindows.upperBound)"
+                )
             }
             sma = window
         }

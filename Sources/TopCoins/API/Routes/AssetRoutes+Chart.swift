@@ -17,8 +17,13 @@ extension AssetRoutes {
         let query = try ChartQuery(query: request.uri.query, now: now, maxPoints: config.maxPoints)
         let (from, to) = AssetRoutes.chartDomain(query.series)
         let key = RenderedCharts.Key(
-            cmcId: asset.entry.cmcId, names: "\(asset.entry.symbol)\u{0}\(asset.entry.name)", width: query.series.width, sma: query.sma ?? 0,
-            from: from.milliseconds, to: to.milliseconds)
+            cmcId: asset.entry.cmcId,
+            names: "\(asset.entry.symbol)\u{0}\(asset.entry.name)",
+            width: query.series.width,
+            sma: query.sma ?? 0,
+            from: from.milliseconds,
+            to: to.milliseconds
+        )
         let generation = assets.modified
         let drawn: RenderedCharts.Chart
         if let cached = charts.chart(key, generation: generation) {
@@ -27,15 +32,21 @@ extension AssetRoutes {
             let (chart, versions) = try await self.chart(of: asset, query: query, from: from, to: to)
             let price = chart.lines.first?.points ?? []
             let tag = AssetRoutes.tag(
-                [key.cmcId, Int64(bitPattern: TopListRoutes.fnv1a(Array(key.names.utf8))), key.width, Int64(key.sma), key.from, key.to,
-                 price.first?.time.milliseconds ?? 0, price.last?.time.milliseconds ?? 0, Int64(price.count)] + versions)
+                [
+                    key.cmcId, Int64(bitPattern: TopListRoutes.fnv1a(Array(key.names.utf8))), key.width, Int64(key.sma), key.from, key.to,
+                    price.first?.time.milliseconds ?? 0, price.last?.time.milliseconds ?? 0, Int64(price.count),
+                ] + versions
+            )
             drawn = RenderedCharts.Chart(etag: tag, lastModified: price.last?.time, body: ByteBuffer(string: chart.svg))
             charts.remember(drawn, as: key, generation: generation)
         }
         let latest = library.latest?.timestamp
         let reachesNewest = latest.map { query.series.to >= $0 } ?? true
         let validators = ConditionalGET(
-            etag: drawn.etag, lastModified: drawn.lastModified ?? latest ?? now, maxAgeSeconds: reachesNewest ? nextSnapshotDue(now: now) : 3600)
+            etag: drawn.etag,
+            lastModified: drawn.lastModified ?? latest ?? now,
+            maxAgeSeconds: reachesNewest ? nextSnapshotDue(now: now) : 3600
+        )
         return validators.response(to: request, headers: AssetRoutes.chartPolicy) { headers in
             headers[.contentType] = "image/svg+xml; charset=utf-8"
             return drawn.body
@@ -58,14 +69,23 @@ extension AssetRoutes {
 
     /// The chart of `asset` for `query` over `from...to`, and the versions of the spans it was
     /// drawn from.
-    func chart(of asset: AssetLibrary.Asset, query: ChartQuery, from: Timestamp, to: Timestamp) async throws(APIError) -> (chart: LineChart, versions: [Int64]) {
+    func chart(
+        of asset: AssetLibrary.Asset,
+        query: ChartQuery,
+        from: Timestamp,
+        to: Timestamp
+    ) async throws(APIError) -> (chart: LineChart, versions: [Int64]) {
         let series = SeriesQuery(from: from, to: to, interval: query.series.interval)
         var price: [LineChart.Point] = []
         var average: [LineChart.Point] = []
         let versions: [Int64]
         if let window = query.sma {
             let (buckets, firstInRange, read) = try await assets.seriesWithWarmUp(
-                of: asset.entry.cmcId, query: series, maxPoints: config.maxPoints, warmUpLimit: window)
+                of: asset.entry.cmcId,
+                query: series,
+                maxPoints: config.maxPoints,
+                warmUpLimit: window
+            )
             let values = Indicator.sma(buckets.map(\.close.doubleValue), window)
             for index in firstInRange..<buckets.count {
                 price.append(LineChart.Point(time: buckets[index].start, value: buckets[index].close.doubleValue))
@@ -82,7 +102,8 @@ extension AssetRoutes {
             lines.append(LineChart.Line(label: "SMA \(window)", role: "sma", color: AssetRoutes.smaColor, strokeWidth: 1.5, points: average))
         }
         let name = asset.entry.name == asset.entry.symbol ? asset.entry.symbol : "\(asset.entry.name) (\(asset.entry.symbol))"
-        let subtitle = "USD, \(AssetRoutes.describe(series.interval)) · \(AssetRoutes.describe(from, series.interval)) to "
+        let subtitle =
+            "USD, \(AssetRoutes.describe(series.interval)) · \(AssetRoutes.describe(from, series.interval)) to "
             + "\(AssetRoutes.describe(to, series.interval)) UTC · \(price.count) points"
         return (LineChart(title: name, subtitle: subtitle, from: from, to: to, lines: lines), versions)
     }

@@ -27,7 +27,9 @@ struct PageRoutes: Sendable {
         self.assets = assets
         // The generated JSON form of the built-in document always parses; should it not, the
         // page says so rather than the server failing to start.
-        let document = (try? JSONParser.parse(OpenAPIDocument.structure)) ?? .object(JSONObject([("info", .object(JSONObject([("title", .string("OpenAPI document unreadable"))])))]))
+        let document =
+            (try? JSONParser.parse(OpenAPIDocument.structure))
+            ?? .object(JSONObject([("info", .object(JSONObject([("title", .string("OpenAPI document unreadable"))])))]))
         let page = Array(APIReferencePage(document: document).html.utf8)
         docsBody = ByteBuffer(bytes: page)
         docsValidators = ConditionalGET(etag: "\"\(String(TopListRoutes.fnv1a(page), radix: 16))\"", lastModified: .now, maxAgeSeconds: 300)
@@ -71,11 +73,17 @@ struct PageRoutes: Sendable {
         }
         let chart = try chartOnDashboard(try parameters.single("asset"), query: query, fallback: top.first?.cmcId, parameters: parameters)
         let page = DashboardPage(
-            rows: rows, chart: chart, readiness: Readiness(library: library, staleAfterSeconds: config.staleAfterSeconds, now: now), now: now)
+            rows: rows,
+            chart: chart,
+            readiness: Readiness(library: library, staleAfterSeconds: config.staleAfterSeconds, now: now),
+            now: now
+        )
         let body = Array(page.html.utf8)
         let validators = ConditionalGET(
-            etag: "\"\(String(TopListRoutes.fnv1a(body), radix: 16))\"", lastModified: latest?.timestamp ?? now,
-            maxAgeSeconds: min(Int64(DashboardPage.refreshSeconds), config.secondsUntilNextSnapshot(after: latest?.timestamp, now: now)))
+            etag: "\"\(String(TopListRoutes.fnv1a(body), radix: 16))\"",
+            lastModified: latest?.timestamp ?? now,
+            maxAgeSeconds: min(Int64(DashboardPage.refreshSeconds), config.secondsUntilNextSnapshot(after: latest?.timestamp, now: now))
+        )
         return validators.response(to: request, headers: PageRoutes.policy) { headers in
             headers[.contentType] = PageRoutes.htmlType
             return ByteBuffer(bytes: body)
@@ -84,7 +92,8 @@ struct PageRoutes: Sendable {
 
     /// The chart part: the asset asked for (an unknown or ambiguous one is the route's 404 or
     /// 409, naming `asset`) or the top list's first, and the chart route's URL for it.
-    func chartOnDashboard(_ asked: String?, query: ChartQuery, fallback: Int64?, parameters: QueryParameters) throws(APIError) -> DashboardPage.Chart? {
+    func chartOnDashboard(_ asked: String?, query: ChartQuery, fallback: Int64?, parameters: QueryParameters) throws(APIError) -> DashboardPage.Chart?
+    {
         guard let id = asked ?? fallback.map({ String($0) }) else { return nil }
         let asset: AssetLibrary.Asset
         do throws(APIError) {
@@ -102,7 +111,13 @@ struct PageRoutes: Sendable {
         if from != nil { source += "&from=\(series.from.iso8601)" }
         if to != nil { source += "&to=\(series.to.iso8601)" }
         return DashboardPage.Chart(
-            title: "\(asset.entry.name) (\(asset.entry.symbol))", source: source, asset: asked ?? asset.entry.symbol, interval: series.interval?.rawValue ?? "1d",
-            from: from ?? "", to: to ?? "", sma: query.sma)
+            title: "\(asset.entry.name) (\(asset.entry.symbol))",
+            source: source,
+            asset: asked ?? asset.entry.symbol,
+            interval: series.interval?.rawValue ?? "1d",
+            from: from ?? "",
+            to: to ?? "",
+            sma: query.sma
+        )
     }
 }

@@ -150,7 +150,10 @@ public enum ChartTicks {
             case .days:
                 return TimeTick(time: instant, lines: newYear ? [dayText, String(date.year)] : [dayText])
             case .months:
-                return TimeTick(time: instant, lines: newYear ? [monthNames[Int(date.month) - 1], String(date.year)] : [monthNames[Int(date.month) - 1]])
+                return TimeTick(
+                    time: instant,
+                    lines: newYear ? [monthNames[Int(date.month) - 1], String(date.year)] : [monthNames[Int(date.month) - 1]]
+                )
             case .years:
                 return TimeTick(time: instant, lines: [String(date.year)])
             }

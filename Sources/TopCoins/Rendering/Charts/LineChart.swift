@@ -65,8 +65,10 @@ public struct LineChart: Sendable {
         func y(_ value: Double) -> Double { bottom - (value - low) / (high - low) * (bottom - top) }
         let c = SVGText.coordinate
 
-        var svg = ##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(width)" height="\##(height)" viewBox="0 0 \##(width) \##(height)" role="img""##
-        svg += ##" aria-label="\##(SVGText.escaped(title))" data-points="\##(lines.first?.points.count ?? 0)" font-family="system-ui, sans-serif" font-size="12">"##
+        var svg =
+            ##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(width)" height="\##(height)" viewBox="0 0 \##(width) \##(height)" role="img""##
+        svg +=
+            ##" aria-label="\##(SVGText.escaped(title))" data-points="\##(lines.first?.points.count ?? 0)" font-family="system-ui, sans-serif" font-size="12">"##
         svg += "<title>\(SVGText.escaped(title)): \(SVGText.escaped(subtitle))</title>"
         svg += ##"<rect width="100%" height="100%" fill="#ffffff"/>"##
         svg += ##"<text x="24" y="30" font-size="18" font-weight="600" fill="#1b1f24">\##(SVGText.escaped(title))</text>"##
@@ -76,7 +78,8 @@ public struct LineChart: Sendable {
         for line in lines.reversed() {
             let start = legendEnd - 7.5 * Double(line.label.count)
             svg += ##"<text x="\##(c(start))" y="52" font-size="13" fill="#1b1f24">\##(SVGText.escaped(line.label))</text>"##
-            svg += ##"<line x1="\##(c(start - 26))" y1="48" x2="\##(c(start - 6))" y2="48" stroke="\##(line.color)" stroke-width="\##(c(line.strokeWidth + 1))"/>"##
+            svg +=
+                ##"<line x1="\##(c(start - 26))" y1="48" x2="\##(c(start - 6))" y2="48" stroke="\##(line.color)" stroke-width="\##(c(line.strokeWidth + 1))"/>"##
             legendEnd = start - 42
         }
         // Price grid and labels.

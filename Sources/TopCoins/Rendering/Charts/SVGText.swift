@@ -14,7 +14,11 @@ enum SVGText {
             case "'": result += "&#39;"
             default:
                 // Control characters other than tab and newline are not allowed in XML 1.0.
-                if character.value < 0x20, character != "\t", character != "\n" { result += "\u{FFFD}" } else { result.unicodeScalars.append(character) }
+                if character.value < 0x20, character != "\t", character != "\n" {
+                    result += "\u{FFFD}"
+                } else {
+                    result.unicodeScalars.append(character)
+                }
             }
         }
         return result

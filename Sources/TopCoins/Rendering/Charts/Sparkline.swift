@@ -12,7 +12,8 @@ public struct Sparkline: Sendable {
 
     public var svg: String {
         let values = points.map(\.value)
-        var svg = ##"<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="\##(width)" height="\##(height)" viewBox="0 0 \##(width) \##(height)""##
+        var svg =
+            ##"<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="\##(width)" height="\##(height)" viewBox="0 0 \##(width) \##(height)""##
         svg += ##" data-points="\##(points.count)" role="img" aria-label="\##(points.count) prices">"##
         guard let first = points.first, let last = points.last, let low = values.min(), let high = values.max(), low.isFinite, high.isFinite else {
             return svg + ##"<text x="2" y="18" font-size="11" fill="#8c959f">no data</text></svg>"##

@@ -28,17 +28,20 @@ struct APIReferencePage {
         html += "<link rel=\"icon\" href=\"data:,\">"
         html += "<title>\(SVGText.escaped(title))</title><style>\(APIReferencePage.style)</style></head><body><main>"
         html += "<h1>\(SVGText.escaped(title)) <span class=\"muted\">\(SVGText.escaped(APIReferencePage.text(info?["version"]) ?? ""))</span></h1>"
-        html += "<p class=\"muted\">Rendered from this server's <a href=\"/openapi.yaml\">OpenAPI document</a>. Base URL: <code>\(SVGText.escaped(baseURL))</code></p>"
+        html +=
+            "<p class=\"muted\">Rendered from this server's <a href=\"/openapi.yaml\">OpenAPI document</a>. Base URL: <code>\(SVGText.escaped(baseURL))</code></p>"
         let paths = APIReferencePage.members(document["paths"])
         html += "<nav><h2>Paths</h2><ul>"
         for (path, item) in paths {
             let methods = APIReferencePage.methods.filter { item[$0] != nil }.map { $0.uppercased() }.joined(separator: " ")
-            html += "<li><a href=\"#\(APIReferencePage.anchor(path))\"><code>\(SVGText.escaped(path))</code></a> <span class=\"muted\">\(methods)</span></li>"
+            html +=
+                "<li><a href=\"#\(APIReferencePage.anchor(path))\"><code>\(SVGText.escaped(path))</code></a> <span class=\"muted\">\(methods)</span></li>"
         }
         html += "</ul></nav>"
         html += APIReferencePage.markdown(APIReferencePage.text(info?["description"]) ?? "")
         for (path, item) in paths {
-            html += "<section class=\"path\" id=\"\(APIReferencePage.anchor(path))\" data-path=\"\(SVGText.escaped(path))\"><h2><code>\(SVGText.escaped(path))</code></h2>"
+            html +=
+                "<section class=\"path\" id=\"\(APIReferencePage.anchor(path))\" data-path=\"\(SVGText.escaped(path))\"><h2><code>\(SVGText.escaped(path))</code></h2>"
             let shared = APIReferencePage.elements(item["parameters"])
             for method in APIReferencePage.methods {
                 guard let operation = item[method] else { continue }
@@ -59,12 +62,14 @@ struct APIReferencePage {
         html += "</h3>" + APIReferencePage.markdown(APIReferencePage.text(operation["description"]) ?? "")
         let parameters = (shared + APIReferencePage.elements(operation["parameters"])).map(resolve)
         if !parameters.isEmpty {
-            html += "<table class=\"parameters\"><thead><tr><th>Parameter</th><th>In</th><th>Type</th><th>Default</th><th>Description</th></tr></thead><tbody>"
+            html +=
+                "<table class=\"parameters\"><thead><tr><th>Parameter</th><th>In</th><th>Type</th><th>Default</th><th>Description</th></tr></thead><tbody>"
             for parameter in parameters {
                 let schema = resolve(parameter["schema"] ?? .null)
                 let required = parameter["required"] == .bool(true) ? " <span class=\"muted\">required</span>" : ""
                 html += "<tr><td><code>\(SVGText.escaped(APIReferencePage.text(parameter["name"]) ?? "?"))</code>\(required)</td>"
-                html += "<td>\(SVGText.escaped(APIReferencePage.text(parameter["in"]) ?? ""))</td><td>\(SVGText.escaped(APIReferencePage.describe(schema)))</td>"
+                html +=
+                    "<td>\(SVGText.escaped(APIReferencePage.text(parameter["in"]) ?? ""))</td><td>\(SVGText.escaped(APIReferencePage.describe(schema)))</td>"
                 html += "<td>\(APIReferencePage.text(schema["default"]).map { "<code>\(SVGText.escaped($0))</code>" } ?? "")</td>"
                 html += "<td>\(APIReferencePage.markdown(APIReferencePage.text(parameter["description"]) ?? ""))</td></tr>"
             }
@@ -81,7 +86,8 @@ struct APIReferencePage {
             }
             html += "</tbody></table>"
         }
-        return html + "<pre><code>\(SVGText.escaped(curl(method, path: path, parameters: parameters, responses: responses.map { resolve($0.1) })))</code></pre></div>"
+        return html
+            + "<pre><code>\(SVGText.escaped(curl(method, path: path, parameters: parameters, responses: responses.map { resolve($0.1) })))</code></pre></div>"
     }
 
     /// A command that runs as printed: path parameters and the query filled from the document's
@@ -100,7 +106,9 @@ struct APIReferencePage {
         }
         let url = baseURL + filled + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         let types = responses.flatMap { APIReferencePage.members($0["content"]).map(\.0) }
-        let option = method == "head" ? "-I " : method != "get" ? "-X \(method.uppercased()) " : types.contains { $0.hasPrefix("image/") } ? "-o chart.svg " : ""
+        let option =
+            method == "head"
+            ? "-I " : method != "get" ? "-X \(method.uppercased()) " : types.contains { $0.hasPrefix("image/") } ? "-o chart.svg " : ""
         return "curl \(option)'\(url)'"
     }
 

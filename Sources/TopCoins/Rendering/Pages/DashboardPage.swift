@@ -66,7 +66,8 @@ struct DashboardPage {
         html += "</span> "
         if !readiness.reasons.isEmpty { html += "<span class=\"muted\">(\(SVGText.escaped(readiness.reasons.joined(separator: ", "))))</span> " }
         if let snapshot = readiness.snapshot {
-            html += "Latest snapshot <time id=\"snapshot\" datetime=\"\(snapshot.timestamp.iso8601)\">\(DashboardPage.time(snapshot.timestamp))</time>, "
+            html +=
+                "Latest snapshot <time id=\"snapshot\" datetime=\"\(snapshot.timestamp.iso8601)\">\(DashboardPage.time(snapshot.timestamp))</time>, "
             html += "<span id=\"snapshot-age\">\(DashboardPage.age(snapshot.ageSeconds))</span> old"
         } else {
             html += "No snapshot has been merged yet."
@@ -86,7 +87,8 @@ struct DashboardPage {
         html += "<label>From <input name=\"from\" size=\"12\" placeholder=\"2022-01-01\" value=\"\(SVGText.escaped(chart.from))\"></label>"
         html += "<label>To <input name=\"to\" size=\"12\" placeholder=\"now\" value=\"\(SVGText.escaped(chart.to))\"></label>"
         html += "<label>SMA <input name=\"sma\" size=\"4\" value=\"\(chart.sma ?? 0)\"></label><button>Show</button></form>"
-        html += "<img id=\"chart-image\" src=\"\(SVGText.escaped(chart.source))\" width=\"960\" height=\"480\" alt=\"\(SVGText.escaped(chart.title))\">"
+        html +=
+            "<img id=\"chart-image\" src=\"\(SVGText.escaped(chart.source))\" width=\"960\" height=\"480\" alt=\"\(SVGText.escaped(chart.title))\">"
         return html + "</section>"
     }
 
