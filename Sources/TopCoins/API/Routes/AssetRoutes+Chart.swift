@@ -104,7 +104,7 @@ extension AssetRoutes {
         let name = asset.entry.name == asset.entry.symbol ? asset.entry.symbol : "\(asset.entry.name) (\(asset.entry.symbol))"
         let subtitle =
             "USD, \(AssetRoutes.describe(series.interval)) · \(AssetRoutes.describe(from, series.interval)) to "
-            + "\(AssetRoutes.describe(to, series.interval)) UTC · \(price.count) points"
+            + "\(AssetRoutes.describe(to, series.interval)) UTC · \(price.count) \(price.count == 1 ? "point" : "points")"
         return (LineChart(title: name, subtitle: subtitle, from: from, to: to, lines: lines), versions)
     }
 
