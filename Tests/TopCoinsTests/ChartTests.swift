@@ -189,6 +189,31 @@ struct ChartTests {
         XMLParser(data: Data(text.utf8)).parse()
     }
 
+    // MARK: the chart's query
+
+    @Test("chart query: SMA 20 unless asked, 0 for none, 2...1000 otherwise; 90 buckets without from")
+    func chartQuery() throws {
+        let now = Timestamp(milliseconds: 1_700_000_000_000)
+        #expect(try ChartQuery(query: nil, now: now, maxPoints: 10_000).sma == 20)
+        #expect(try ChartQuery(query: "sma=0", now: now, maxPoints: 10_000).sma == nil)
+        #expect(try ChartQuery(query: "sma=1000", now: now, maxPoints: 10_000).sma == 1000)
+        for bad in ["1", "1001", "-1", "abc", "", "5.0", "00005000", "2&sma=3"] {
+            let error = #expect(throws: APIError.self) { try ChartQuery(query: "sma=\(bad)", now: now, maxPoints: 10_000) }
+            #expect(error?.parameter == "sma" && error?.status == .badRequest, "sma=\(bad)")
+        }
+        // Without from: the raw series' 24 hours, or the last 90 buckets of an interval.
+        let raw = try ChartQuery(query: nil, now: now, maxPoints: 10_000).series
+        #expect(raw.to == now && raw.from == now.adding(milliseconds: -SeriesQuery.defaultRangeMilliseconds))
+        let daily = try ChartQuery(query: "interval=1d", now: now, maxPoints: 10_000).series
+        let (from, to) = AssetRoutes.chartDomain(daily)
+        #expect((to.milliseconds - from.milliseconds) / Self.day + 1 == ChartQuery.defaultBuckets)
+        #expect(from.milliseconds % Self.day == 0 && to.milliseconds <= now.milliseconds && now.milliseconds - to.milliseconds < Self.day)
+        // The range's ends on bucket starts: the first start at or after from, the last at or before to.
+        let inside = try ChartQuery(query: "interval=1h&from=2023-11-14T10:30:00Z&to=2023-11-14T20:59:59Z", now: now, maxPoints: 10_000).series
+        #expect(AssetRoutes.chartDomain(inside).from == Timestamp(iso8601: "2023-11-14T11:00:00Z"))
+        #expect(AssetRoutes.chartDomain(inside).to == Timestamp(iso8601: "2023-11-14T20:00:00Z"))
+    }
+
     // MARK: pages
 
     @Test("the API reference lists every path of the document with its parameters and a curl command")
