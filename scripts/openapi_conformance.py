@@ -106,6 +106,8 @@ requests = [
     ("POST", "/", None), ("PUT", "/", None), ("DELETE", "/", None), ("PATCH", "/", None),
     ("GET", "/health", None), ("GET", "/ready", None), ("GET", "/openapi.yaml", None), ("GET", "/metrics", None),
     ("GET", "/no/such/path", None),
+    ("GET", "/dashboard", None), ("GET", "/dashboard?asset=999999999", None), ("GET", "/dashboard?sma=1", None), ("GET", "/docs", None),
+    ("HEAD", "/docs", None),
 ]
 problems = []
 for method, path, headers in requests:

@@ -67,6 +67,13 @@ public struct APIConfig: Sendable {
         try config.rejectUnknownKeys()
     }
 
+    /// How long an answer that follows the latest snapshot stays current: until the next one is
+    /// due (0 without a snapshot, or once it is overdue).
+    func secondsUntilNextSnapshot(after latest: Timestamp?, now: Timestamp) -> Int64 {
+        guard let latest else { return 0 }
+        return max(0, (latest.milliseconds + Int64(snapshotIntervalSeconds) * 1000 - now.milliseconds) / 1000)
+    }
+
     static func directory(of file: String) -> String {
         guard let slash = file.lastIndex(of: "/") else { return "" }
         return String(file[...slash])

@@ -16,7 +16,7 @@ public struct APIRouter {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
 
-        /// `/`, `/openapi.yaml`.
+        /// `/`, `/openapi.yaml`, `/assets...`, `/dashboard`, `/docs`.
         public static let api = Routes(rawValue: 1)
         /// `/ready`, `/metrics`.
         public static let operations = Routes(rawValue: 2)
@@ -33,6 +33,7 @@ public struct APIRouter {
         resources = [
             TopListRoutes(config: config, library: library).collection, series.collection,
             IndicatorRoutes(series: series, tables: IndicatorCache(byteLimit: config.indicatorCacheBytes)).collection,
+            PageRoutes(config: config, library: library, assets: assets).collection,
         ]
         operations = OperationsRoutes(config: config, library: library, metrics: metrics)
     }

@@ -72,13 +72,15 @@ final class ChildProcess: @unchecked Sendable {
     private let status = Mutex<ExitStatus?>(nil)
 
     /// Starts `executable` with `arguments`. The environment is this process's, minus
-    /// `unsetEnvironment`, plus `environment`.
+    /// `unsetEnvironment`, plus `environment`. `descriptors` hands the child more open files:
+    /// each of this process's descriptors (a value) as the child's descriptor (its key).
     init(
         executable: URL,
         arguments: [String] = [],
         environment: [String: String] = [:],
         unsetEnvironment: [String] = [],
-        currentDirectory: URL? = nil
+        currentDirectory: URL? = nil,
+        descriptors: [Int32: Int32] = [:]
     ) throws {
         name = executable.lastPathComponent
         self.arguments = arguments
@@ -107,6 +109,7 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for (child, parent) in descriptors { posix_spawn_file_actions_adddup2(&actions, parent, child) }
         if let currentDirectory {
             guard let addChdir = ChildProcess.addChdir else { throw HarnessError("posix_spawn_file_actions_addchdir_np is not available") }
             _ = addChdir(&actions, currentDirectory.path)
@@ -163,7 +166,7 @@ final class ChildProcess: @unchecked Sendable {
 
     private static let spawnLock = NSLock()
 
-    private static func closeOnExecPipe() throws -> [Int32] {
+    static func closeOnExecPipe() throws -> [Int32] {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { throw HarnessError("pipe failed: \(String(cString: strerror(errno)))") }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
@@ -177,7 +180,7 @@ final class ChildProcess: @unchecked Sendable {
         return unsafeBitCast(symbol, to: AddChdir.self)
     }()
 
-    private static func startReader(_ descriptor: Int32, into capture: OutputCapture, name: String) {
+    static func startReader(_ descriptor: Int32, into capture: OutputCapture, name: String) {
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {

@@ -8,6 +8,8 @@ import Testing
 struct MovingMarket {
     let assets: Int
     let renameAtStep: Int
+    /// Names other than `Coin <id>` (an upstream's hostile one, say).
+    var names: [Int64: String] = [:]
 
     init(assets: Int = 40, renameAtStep: Int = 10) {
         self.assets = assets
@@ -33,7 +35,7 @@ struct MovingMarket {
     func prices(step: Int, at time: Timestamp) -> FetchedSnapshot {
         let records = (1...Int64(assets)).map { id in
             JSONObject([
-                ("cmc_id", .number(String(id))), ("symbol", .string(symbol(id, step: step))), ("name", .string("Coin \(id)")),
+                ("cmc_id", .number(String(id))), ("symbol", .string(symbol(id, step: step))), ("name", .string(names[id] ?? "Coin \(id)")),
                 ("price_usd", .number(price(id, step: step))), ("source_rank", .number(String(id))),
             ])
         }

@@ -2,17 +2,20 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The catalogue and each asset's series: `/assets`, `/assets/{id}`, `/assets/{id}/prices`.
+/// The catalogue and each asset's series: `/assets`, `/assets/{id}`, `/assets/{id}/prices`,
+/// `/assets/{id}/chart.svg`.
 struct AssetRoutes: Sendable {
     let config: APIConfig
     let assets: AssetLibrary
     let library: SnapshotLibrary
+    let charts = RenderedCharts()
 
     var collection: RouteCollection<APIRouter.Context> {
         let routes = RouteCollection(context: APIRouter.Context.self)
         routes.get("assets", use: list)
         routes.get("assets/{id}", use: one)
         routes.get("assets/{id}/prices", use: prices)
+        routes.get("assets/{id}/chart.svg", use: chart)
         return routes
     }
 
@@ -64,8 +67,7 @@ struct AssetRoutes: Sendable {
     }
 
     func nextSnapshotDue(now: Timestamp) -> Int64 {
-        guard let latest = library.latest?.timestamp else { return 0 }
-        return (latest.milliseconds + Int64(config.snapshotIntervalSeconds) * 1000 - now.milliseconds) / 1000
+        config.secondsUntilNextSnapshot(after: library.latest?.timestamp, now: now)
     }
 
     static func body(_ format: ListQuery.Format, _ headers: inout HTTPFields, json: @autoclosure () -> ByteBuffer, csv: @autoclosure () -> ByteBuffer, name: String) -> ByteBuffer {

@@ -30,30 +30,15 @@ struct OperationsRoutes: Sendable {
     }
 
     func ready(_ request: Request, context: APIRouter.Context) -> Response {
-        var reasons: [JSONValue] = []
-        if !library.redisReachable { reasons.append(.string("redis_unreachable")) }
-        if library.redisOutOfMemory { reasons.append(.string("redis_oom")) }
+        let readiness = Readiness(library: library, staleAfterSeconds: config.staleAfterSeconds, now: .now)
         var members: [(String, JSONValue)] = []
-        let now = Timestamp.now
-        var stale = false
-        if let latest = library.latest {
-            let age = latest.snapshot.ageSeconds(at: now)
-            members.append(("snapshot", .string(latest.timestamp.iso8601)))
-            members.append(("snapshot_age_seconds", .number(String(age))))
-            stale = age > config.staleAfterSeconds
-            if stale { reasons.append(.string("snapshot_stale")) }
-        } else {
-            reasons.append(.string("no_snapshot"))
+        if let snapshot = readiness.snapshot {
+            members.append(("snapshot", .string(snapshot.timestamp.iso8601)))
+            members.append(("snapshot_age_seconds", .number(String(snapshot.ageSeconds))))
         }
-        let pipeline = library.pipeline.sorted(by: { $0.key < $1.key })
-        // A source whose fetch times the merger refuses as ahead of its clock.
-        for (_, record) in pipeline {
-            reasons += record.clockSkewedSources.map { .string("clock_skew:\($0)") }
-        }
-        let ready = reasons.isEmpty
-        // Which component holds the pipeline up: its last success is as old as stale data.
         var components = JSONObject()
-        for (component, record) in pipeline {
+        for component in readiness.components {
+            let record = component.record
             var status = JSONObject()
             if let lastSuccess = record.lastSuccessAt { status.append("last_success_at", .string(lastSuccess.iso8601)) }
             if let lastError = record.lastErrorAt {
@@ -61,12 +46,11 @@ struct OperationsRoutes: Sendable {
                 status.append("last_error_reason", .string(record.lastErrorReason ?? ""))
                 status.append("last_error", .string(record.lastError ?? ""))
             }
-            components.append(component, .object(status))
-            let stalled = record.lastSuccessAt.map { now.milliseconds - $0.milliseconds > Int64(config.staleAfterSeconds) * 1000 } ?? true
-            if (stale || library.latest == nil), stalled { reasons.append(.string("stalled:\(component)")) }
+            components.append(component.name, .object(status))
         }
         members.append(("components", .object(components)))
-        let body = JSONObject([("status", .string(ready ? "ready" : "not_ready")), ("reasons", .array(reasons))] + members)
-        return APIRouter.json(ready ? .ok : .serviceUnavailable, JSONWriter.encode(.object(body)))
+        let status = readiness.isReady ? "ready" : "not_ready"
+        let body = JSONObject([("status", .string(status)), ("reasons", .array(readiness.reasons.map { .string($0) }))] + members)
+        return APIRouter.json(readiness.isReady ? .ok : .serviceUnavailable, JSONWriter.encode(.object(body)))
     }
 }
