@@ -47,6 +47,8 @@ public final class AssetLibrary: Sendable {
         var candleVersions: [Int64: Int64] = [:]
         /// Decoded candles by asset, while their counter stands.
         var candles: [Int64: (version: Int64, buckets: [PriceBucket])] = [:]
+        /// Rendered daily series of assets with candles, by the stamp they were made from.
+        var candleDays: [Int64: (stamp: String, days: RenderedSpan)] = [:]
         var cachedPoints = 0
         var clock: UInt64 = 0
         /// When the catalogue was last reloaded: its answers' Last-Modified.
@@ -147,8 +149,45 @@ public final class AssetLibrary: Sendable {
 
     /// The points of `cmcId` whose timestamps lie in `query`'s range, folded to its interval,
     /// as slices of rendered spans in time order; more than `maxPoints` is a `range_too_large`.
-    /// Also the versions of the spans read, which the answer's ETag hashes.
+    /// Also the versions of the spans read, which the answer's ETag hashes. At `1d`, the days
+    /// of backfilled candles show the candle.
     func points(of cmcId: Int64, query: SeriesQuery, maxPoints: Int) async throws(APIError) -> (points: SeriesSlices, versions: [Int64]) {
+        guard query.width == DailyCandle.dayMilliseconds, let (days, candleVersion) = try await candleDays(of: cmcId) else {
+            return try await ownPoints(of: cmcId, query: query, maxPoints: maxPoints)
+        }
+        var slices = SeriesSlices()
+        slices.parts = [(days, days.indexes(from: query.from, to: query.to))]
+        if slices.count > maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(slices.count), maxPoints: maxPoints) }
+        let high = query.to.milliseconds.floorDividedWithRemainder(by: query.width).0 * query.width + query.width - 1
+        let versions = state.withLock { state in
+            state.spans.filter { $0.end > query.from.milliseconds && $0.start <= high }.map { state.versions[$0] ?? 0 }
+        }
+        return (slices, versions + [-1, candleVersion])
+    }
+
+    /// The asset's whole daily series with its candles over its own days, rendered once per
+    /// change of either (`seriesStamp`) and kept for the most recently asked assets, so a
+    /// daily answer over years of candles is slices of cached bytes, as any other series is.
+    private func candleDays(of cmcId: Int64) async throws(APIError) -> (days: RenderedSpan, candleVersion: Int64)? {
+        guard let (candleVersion, candles) = try await candles(of: cmcId) else { return nil }
+        let stamp = seriesStamp(of: cmcId, width: DailyCandle.dayMilliseconds)
+        if let cached = state.withLock({ $0.candleDays[cmcId] }), cached.stamp == stamp { return (cached.days, candleVersion) }
+        let whole = SeriesQuery(from: .earliestPlausible, to: .latestRepresentable, interval: .oneDay)
+        let (own, _) = try await ownPoints(of: cmcId, query: whole, maxPoints: .max)
+        let days = RenderedSpan(DailyCandle.overlay(candles, on: own.buckets), raw: false)
+        state.withLock { state in
+            if state.candleDays.count >= AssetLibrary.candleDaysKept, state.candleDays[cmcId] == nil { state.candleDays.removeAll() }
+            state.candleDays[cmcId] = (stamp, days)
+        }
+        return (days, candleVersion)
+    }
+
+    /// How many assets' rendered daily series `candleDays` keeps (about 0.5 MB each for five
+    /// years of days).
+    static let candleDaysKept = 64
+
+    /// `points` from TopCoins' own series alone.
+    private func ownPoints(of cmcId: Int64, query: SeriesQuery, maxPoints: Int) async throws(APIError) -> (points: SeriesSlices, versions: [Int64]) {
         let width = query.width
         // A bucket belongs by its start; its content reaches a width past it.
         let low = width == 0 ? query.from.milliseconds : query.from.milliseconds.floorDividedWithRemainder(by: width).0 * width
@@ -198,14 +237,6 @@ public final class AssetLibrary: Sendable {
             slices.parts = [(folded, folded.indexes(from: query.from, to: query.to))]
         } else {
             slices.parts = chunks.map { ($0, $0.indexes(from: query.from, to: query.to)) }
-        }
-        if width == DailyCandle.dayMilliseconds, let (version, candles) = try await candles(of: cmcId) {
-            let inRange = RenderedSpan(candles, raw: false).indexes(from: query.from, to: query.to)
-            let merged = DailyCandle.overlay(Array(candles[inRange]), on: slices.buckets)
-            let rendered = RenderedSpan(merged, raw: false)
-            slices.parts = [(rendered, 0..<merged.count)]
-            if slices.count > maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(slices.count), maxPoints: maxPoints) }
-            return (slices, versions + [-1, version])
         }
         if slices.count > maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(slices.count), maxPoints: maxPoints) }
         return (slices, versions)
