@@ -22,6 +22,9 @@ public struct APIConfig: Sendable {
     public let maxPoints: Int
     /// Decoded and rendered series points kept in memory, across all assets.
     public let seriesCachePoints: Int
+    /// How long the merger's retention keeps every snapshot (its first tier's `for_days`):
+    /// the widest volatility window, since volatility is over raw points.
+    public let rawHistoryDays: Int
     public let connections: ConnectionLimits
     /// Where `/metrics` and `/ready` are served (they show error texts): nil keeps them on the
     /// API's own listener; a port of their own takes them off the public one.
@@ -44,6 +47,7 @@ public struct APIConfig: Sendable {
         historyCacheSize = try config.integer("history_cache_size", in: 0...100_000) ?? 64
         maxPoints = try config.integer("max_points", in: 1...1_000_000) ?? 10_000
         seriesCachePoints = try config.integer("series_cache_points", in: 0...100_000_000) ?? 2_000_000
+        rawHistoryDays = try config.integer("raw_history_days", in: 1...366) ?? 7
         connections = ConnectionLimits(
             idleTimeout: .seconds(try config.integer("idle_timeout_seconds", in: 1...86_400) ?? 60),
             headerTimeout: .seconds(try config.integer("header_timeout_seconds", in: 1...3600) ?? 10),

@@ -27,9 +27,12 @@ public struct APIRouter {
     let resources: [RouteCollection<Context>]
     let operations: OperationsRoutes
 
-    public init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, metrics: APIMetrics) {
+    public init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, rankings: Rankings, metrics: APIMetrics) {
         self.metrics = metrics
-        resources = [TopListRoutes(config: config, library: library).collection, AssetRoutes(config: config, assets: assets, library: library).collection]
+        resources = [
+            TopListRoutes(config: config, library: library).collection, AssetRoutes(config: config, assets: assets, library: library).collection,
+            RankingRoutes(config: config, rankings: rankings, assets: assets, library: library).collection,
+        ]
         operations = OperationsRoutes(config: config, library: library, metrics: metrics)
     }
 

@@ -49,6 +49,13 @@ info:
     beside the snapshots; retention thins it into OHLC buckets (hourly after 7 days, daily
     after 90 by default), and every point says what it is (`resolution`).
 
+    ## Rankings: `GET /rankings/volatility`, `/assets/{id}/volatility`, `/rankings/returns`
+
+    Volatility over a window (sample standard deviation of log returns between consecutive
+    stored points) and n-period returns at `1h` or `1d` (candles included), every asset ranked;
+    computed once per new snapshot (or backfill) and served from memory. Until the API has
+    read history at start they answer 503 with `Retry-After`.
+
     ## Caching
 
     Responses carry `ETag`, `Last-Modified` (the snapshot's timestamp) and `Cache-Control`.
@@ -75,6 +82,8 @@ tags:
     description: The merged top list, latest or at a past instant.
   - name: Assets
     description: The asset catalogue and each asset's price series.
+  - name: Rankings
+    description: Volatility and returns of every asset, ranked, from memory.
   - name: Operations
     description: Liveness, readiness and metrics for orchestrators and monitoring.
   - name: Meta
@@ -413,6 +422,154 @@ paths:
           description: The symbol names several assets; no body.
         '503':
           description: History unavailable; no body.
+  /rankings/volatility:
+    get:
+      tags: [Rankings]
+      operationId: getVolatilityRanking
+      summary: Every asset ranked by its volatility over a window
+      description: |
+        Volatility over a window is the sample standard deviation (n − 1) of the log returns
+        `ln(p_i / p_(i−1))` between an asset's consecutive stored points (every snapshot, a
+        minute apart in production) later than `at − window`, `at` being the newest snapshot;
+        a snapshot that did not list the asset is skipped, not filled. It is per step, not
+        annualised. Assets with fewer than 2 returns in the window are not ranked. Rank 1 is
+        the most volatile; equal volatilities share the lower rank (1, 2, 2, 4). Computed once
+        per new snapshot and served from memory; a window other than 24 h is computed on its
+        first ask and kept until the next snapshot.
+      parameters:
+        - $ref: '#/components/parameters/Window'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Format'
+        - $ref: '#/components/parameters/Accept'
+        - $ref: '#/components/parameters/IfNoneMatch'
+      responses:
+        '200':
+          $ref: '#/components/responses/VolatilityRanking'
+        '304':
+          $ref: '#/components/responses/AssetNotModified'
+        '400':
+          $ref: '#/components/responses/RankingBadRequest'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    head:
+      tags: [Rankings]
+      operationId: headVolatilityRanking
+      summary: Headers of the volatility ranking
+      parameters:
+        - $ref: '#/components/parameters/Window'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Format'
+      responses:
+        '200':
+          description: The ranking's headers; no body.
+        '400':
+          description: An invalid parameter; no body.
+        '503':
+          description: No snapshot yet, or the rankings are still loading; no body.
+  /assets/{id}/volatility:
+    get:
+      tags: [Rankings]
+      operationId: getAssetVolatility
+      summary: One asset's volatility and its rank among all assets
+      description: |
+        The asset's line of `/rankings/volatility` for the same window: its volatility, its
+        rank, and `of`, how many assets are ranked. An asset with fewer than 2 returns in the
+        window has `volatility` and `rank` null.
+      parameters:
+        - $ref: '#/components/parameters/AssetId'
+        - $ref: '#/components/parameters/Window'
+        - $ref: '#/components/parameters/Format'
+        - $ref: '#/components/parameters/Accept'
+        - $ref: '#/components/parameters/IfNoneMatch'
+      responses:
+        '200':
+          $ref: '#/components/responses/AssetVolatility'
+        '304':
+          $ref: '#/components/responses/AssetNotModified'
+        '400':
+          $ref: '#/components/responses/RankingBadRequest'
+        '404':
+          $ref: '#/components/responses/UnknownAsset'
+        '409':
+          $ref: '#/components/responses/AmbiguousSymbol'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    head:
+      tags: [Rankings]
+      operationId: headAssetVolatility
+      summary: Headers of one asset's volatility
+      parameters:
+        - $ref: '#/components/parameters/AssetId'
+        - $ref: '#/components/parameters/Window'
+        - $ref: '#/components/parameters/Format'
+      responses:
+        '200':
+          description: The answer's headers; no body.
+        '400':
+          description: An invalid parameter; no body.
+        '404':
+          description: No such asset; no body.
+        '409':
+          description: The symbol names several assets; no body.
+        '503':
+          description: No snapshot yet, or the rankings are still loading; no body.
+  /rankings/returns:
+    get:
+      tags: [Rankings]
+      operationId: getReturnsRanking
+      summary: The top and bottom assets by n-period return
+      description: |
+        Each asset's return is `close_t / close_(t−N) − 1` over N = `periods` buckets of
+        `interval` (`1h` or `1d`, aligned to UTC): `close_t` is the close of its bucket holding
+        `at`, `close_(t−N)` the close of the bucket N stored buckets before it (no gap
+        filling: whatever time lies between). A bucket's close is the last price stored in it;
+        at `1d`, a day with a backfilled candle has the candle's close. Assets without a
+        bucket holding `at`, or with fewer than N buckets before it, are not ranked. `at`
+        defaults to the newest snapshot (a later `at` means it too); as everywhere, a bucket
+        is "at or before" an instant by its start, so an `at` in the middle of a past day ranks
+        by that day's close. `top` lists the highest returns, highest first; `bottom` the
+        lowest, lowest first; `rank` is the place in the whole ranking (1 = highest; equal
+        returns share the lower rank), and `of` how many assets are ranked (an asset can be
+        in both lists when fewer than `top + bottom` are). `close` and `close_before` keep
+        their exact digits. Computed once per new snapshot (or backfill) for the defaults and
+        served from memory; other periods, intervals and instants are computed from memory on
+        first ask and kept until the next change.
+      parameters:
+        - $ref: '#/components/parameters/Periods'
+        - $ref: '#/components/parameters/ReturnInterval'
+        - $ref: '#/components/parameters/Top'
+        - $ref: '#/components/parameters/Bottom'
+        - $ref: '#/components/parameters/At'
+        - $ref: '#/components/parameters/Format'
+        - $ref: '#/components/parameters/Accept'
+        - $ref: '#/components/parameters/IfNoneMatch'
+      responses:
+        '200':
+          $ref: '#/components/responses/Returns'
+        '304':
+          $ref: '#/components/responses/AssetNotModified'
+        '400':
+          $ref: '#/components/responses/RankingBadRequest'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    head:
+      tags: [Rankings]
+      operationId: headReturnsRanking
+      summary: Headers of the returns ranking
+      parameters:
+        - $ref: '#/components/parameters/Periods'
+        - $ref: '#/components/parameters/ReturnInterval'
+        - $ref: '#/components/parameters/Top'
+        - $ref: '#/components/parameters/Bottom'
+        - $ref: '#/components/parameters/At'
+        - $ref: '#/components/parameters/Format'
+      responses:
+        '200':
+          description: The ranking's headers; no body.
+        '400':
+          description: An invalid parameter; no body.
+        '503':
+          description: No snapshot yet, or the rankings are still loading; no body.
 components:
   parameters:
     Limit:
@@ -547,6 +704,69 @@ components:
         type: string
         enum: [1m, 5m, 15m, 1h, 4h, 1d]
       example: 1h
+    Window:
+      name: window
+      in: query
+      required: false
+      description: |
+        A duration: a whole number and `s`, `m`, `h`, `d` or `w` (`90m`, `24h`, `7d`), at most
+        what raw history keeps (`raw_history_days`, default 7; more is a 400 `invalid_window`).
+      schema:
+        type: string
+        pattern: '^[0-9]{1,7}[smhdw]$'
+        default: 24h
+      example: 24h
+    Periods:
+      name: periods
+      in: query
+      required: false
+      description: N, the number of buckets the return spans, from 1 to 1000.
+      schema:
+        type: integer
+        minimum: 1
+        maximum: 1000
+        default: 5
+      example: 5
+    ReturnInterval:
+      name: interval
+      in: query
+      required: false
+      description: The buckets' width, aligned to UTC.
+      schema:
+        type: string
+        enum: [1h, 1d]
+        default: 1d
+      example: 1d
+    Top:
+      name: top
+      in: query
+      required: false
+      description: How many of the highest returns to list (0 to `max_limit`, 5000 by default).
+      schema:
+        type: integer
+        minimum: 0
+        maximum: 5000
+        default: 5
+    Bottom:
+      name: bottom
+      in: query
+      required: false
+      description: How many of the lowest returns to list (0 to `max_limit`, 5000 by default).
+      schema:
+        type: integer
+        minimum: 0
+        maximum: 5000
+        default: 5
+    At:
+      name: at
+      in: query
+      required: false
+      description: |
+        The instant to rank at, in every form `datetime` takes; default the newest snapshot. In
+        the future is a 400 `invalid_at`.
+      schema:
+        type: string
+      example: '2022-03-31'
   headers:
     ETag:
       description: |
@@ -942,6 +1162,121 @@ components:
         application/json:
           schema:
             $ref: '#/components/schemas/Error'
+    VolatilityRanking:
+      description: |
+        The ranking, JSON or CSV (`rank,cmc_id,symbol,name,volatility,points`), most volatile
+        first, the first `limit` assets.
+      headers:
+        ETag:
+          $ref: '#/components/headers/AssetETag'
+        Last-Modified:
+          $ref: '#/components/headers/LastModified'
+        Cache-Control:
+          $ref: '#/components/headers/AssetCacheControl'
+        Vary:
+          $ref: '#/components/headers/Vary'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/VolatilityRanking'
+          example:
+            window: 24h
+            at: '2026-11-21T06:30:01.612Z'
+            count: 1
+            data:
+              - rank: 1
+                cmc_id: 5426
+                symbol: SOL
+                name: Solana
+                volatility: 0.0021480126374216
+                points: 1440
+        text/csv:
+          schema:
+            type: string
+          example: "rank,cmc_id,symbol,name,volatility,points\r\n1,5426,SOL,Solana,0.0021480126374216,1440\r\n"
+    AssetVolatility:
+      description: The asset's volatility and rank, JSON or CSV (`cmc_id,window,at,volatility,rank,of`).
+      headers:
+        ETag:
+          $ref: '#/components/headers/AssetETag'
+        Last-Modified:
+          $ref: '#/components/headers/LastModified'
+        Cache-Control:
+          $ref: '#/components/headers/AssetCacheControl'
+        Vary:
+          $ref: '#/components/headers/Vary'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/AssetVolatility'
+          example:
+            cmc_id: 1
+            window: 24h
+            at: '2026-11-21T06:30:01.612Z'
+            volatility: 0.000412709323
+            rank: 1187
+            of: 1962
+        text/csv:
+          schema:
+            type: string
+          example: "cmc_id,window,at,volatility,rank,of\r\n1,24h,2026-11-21T06:30:01.612Z,0.000412709323,1187,1962\r\n"
+    Returns:
+      description: |
+        The top and bottom lists, JSON or CSV (`side,rank,cmc_id,symbol,name,return,close,close_before`,
+        `side` being `top` or `bottom`: the top rows first, then the bottom rows).
+      headers:
+        ETag:
+          $ref: '#/components/headers/AssetETag'
+        Last-Modified:
+          $ref: '#/components/headers/LastModified'
+        Cache-Control:
+          $ref: '#/components/headers/AssetCacheControl'
+        Vary:
+          $ref: '#/components/headers/Vary'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Returns'
+          example:
+            periods: 5
+            interval: 1d
+            at: '2026-11-21T06:30:01.612Z'
+            of: 1962
+            top:
+              - rank: 1
+                cmc_id: 74
+                symbol: DOGE
+                name: Dogecoin
+                return: 0.2431
+                close: 0.1998
+                close_before: 0.16072
+            bottom:
+              - rank: 1962
+                cmc_id: 5994
+                symbol: SHIB
+                name: Shiba Inu
+                return: -0.1875
+                close: 0.0000065
+                close_before: 0.000008
+        text/csv:
+          schema:
+            type: string
+          example: "side,rank,cmc_id,symbol,name,return,close,close_before\r\ntop,1,74,DOGE,Dogecoin,0.2431,0.1998,0.16072\r\nbottom,1962,5994,SHIB,Shiba Inu,-0.1875,0.0000065,0.000008\r\n"
+    RankingBadRequest:
+      description: |
+        A query parameter is invalid: `invalid_window` (not a duration, or wider than raw
+        history keeps), `invalid_limit`, `invalid_periods`, `invalid_interval`, `invalid_top`,
+        `invalid_bottom`, `invalid_at` (not an instant, or in the future), `invalid_format`.
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+          example:
+            error:
+              status: 400
+              code: invalid_window
+              message: 'window must be at most 7d: raw history (every snapshot) is kept that long'
+              parameter: window
   schemas:
     Instant:
       type: string
@@ -1336,6 +1671,120 @@ components:
           type: string
           description: The bucket's width (the interval asked, or coarser where only that was kept).
           enum: [1m, 5m, 15m, 1h, 4h, 1d]
+    VolatilityRanking:
+      type: object
+      additionalProperties: false
+      required: [window, at, count, data]
+      properties:
+        window:
+          type: string
+          description: The window as asked (default `24h`).
+        at:
+          allOf:
+            - $ref: '#/components/schemas/Instant'
+          description: The newest snapshot's timestamp, where the window ends.
+        count:
+          type: integer
+          minimum: 0
+          description: Rows in `data`, `min(limit, ranked assets)`.
+        data:
+          type: array
+          items:
+            type: object
+            additionalProperties: false
+            required: [rank, cmc_id, symbol, name, volatility, points]
+            properties:
+              rank:
+                type: integer
+                minimum: 1
+              cmc_id:
+                type: integer
+              symbol:
+                type: string
+                nullable: true
+              name:
+                type: string
+                nullable: true
+              volatility:
+                type: number
+                minimum: 0
+              points:
+                type: integer
+                minimum: 3
+                description: The asset's points in the window.
+    AssetVolatility:
+      type: object
+      additionalProperties: false
+      required: [cmc_id, window, at, volatility, rank, of]
+      properties:
+        cmc_id:
+          type: integer
+        window:
+          type: string
+        at:
+          $ref: '#/components/schemas/Instant'
+        volatility:
+          type: number
+          nullable: true
+          minimum: 0
+        rank:
+          type: integer
+          nullable: true
+          minimum: 1
+        of:
+          type: integer
+          minimum: 0
+          description: How many assets are ranked.
+    Returns:
+      type: object
+      additionalProperties: false
+      required: [periods, interval, at, of, top, bottom]
+      properties:
+        periods:
+          type: integer
+        interval:
+          type: string
+          enum: [1h, 1d]
+        at:
+          allOf:
+            - $ref: '#/components/schemas/Instant'
+          description: The instant ranked at (the newest snapshot by default).
+        of:
+          type: integer
+          minimum: 0
+          description: How many assets are ranked.
+        top:
+          type: array
+          items:
+            $ref: '#/components/schemas/ReturnRow'
+        bottom:
+          type: array
+          items:
+            $ref: '#/components/schemas/ReturnRow'
+    ReturnRow:
+      type: object
+      additionalProperties: false
+      required: [rank, cmc_id, symbol, name, return, close, close_before]
+      properties:
+        rank:
+          type: integer
+          minimum: 1
+        cmc_id:
+          type: integer
+        symbol:
+          type: string
+          nullable: true
+        name:
+          type: string
+          nullable: true
+        return:
+          type: number
+        close:
+          type: number
+          description: The close of the bucket holding `at`, exact digits.
+        close_before:
+          type: number
+          description: The close `periods` buckets before, exact digits.
 
 """###
 }

@@ -65,7 +65,12 @@ struct AssetRoutes: Sendable {
 
     func nextSnapshotDue(now: Timestamp) -> Int64 {
         guard let latest = library.latest?.timestamp else { return 0 }
-        return (latest.milliseconds + Int64(config.snapshotIntervalSeconds) * 1000 - now.milliseconds) / 1000
+        return AssetRoutes.nextSnapshotDue(latest: latest, intervalSeconds: config.snapshotIntervalSeconds, now: now)
+    }
+
+    /// Seconds until the snapshot after `latest` is due: how long an answer from it may be cached.
+    static func nextSnapshotDue(latest: Timestamp, intervalSeconds: Int, now: Timestamp) -> Int64 {
+        (latest.milliseconds + Int64(intervalSeconds) * 1000 - now.milliseconds) / 1000
     }
 
     static func body(_ format: ListQuery.Format, _ headers: inout HTTPFields, json: @autoclosure () -> ByteBuffer, csv: @autoclosure () -> ByteBuffer, name: String) -> ByteBuffer {
