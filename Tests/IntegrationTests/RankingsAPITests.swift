@@ -327,6 +327,8 @@ struct RankingsAPITests {
                 ("/rankings/returns?interval=1w", "invalid_interval"), ("/rankings/returns?interval=5m", "invalid_interval"),
                 ("/rankings/returns?at=soon", "invalid_at"), ("/rankings/returns?at=\(future)", "invalid_at"),
                 ("/rankings/returns?periods=2&periods=3", "invalid_periods"),
+                // Hourly closes reach as far back as raw history (7 days) and the periods before it.
+                ("/rankings/returns?interval=1h&at=\(Timestamp(milliseconds: end - 8 * Self.day).iso8601)", "invalid_at"),
             ] {
                 let response = try await api.request(request)
                 #expect(response.status == 400, "\(request)")

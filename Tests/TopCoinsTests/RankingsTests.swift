@@ -99,11 +99,17 @@ struct RankingsTests {
         series.record(start: 3 * day, close: DecimalNumber("3")!, isCandle: true)
         series.record(start: 3 * day, close: DecimalNumber("30")!)
         series.record(start: 2 * day, close: DecimalNumber("0.2")!, isCandle: true)
-        #expect(series.starts == [2 * day, 3 * day, 4 * day])
-        #expect(series.closes.map(\.text) == ["0.2", "3", "4"])
+        // Digits no 64-bit mantissa holds are kept as they are, and trailing zeros too.
+        let huge = DecimalNumber("123456789012345678901234.50")!
+        series.record(start: 5 * day, close: huge)
+        series.record(start: 6 * day, close: DecimalNumber("0.031930")!)
+        #expect(series.starts == [2 * day, 3 * day, 4 * day, 5 * day, 6 * day])
+        #expect(series.closes.map(\.text) == ["0.2", "3", "4", huge.text, "0.031930"])
         #expect(series.bucket(holding: 3 * day + 5, width: day) == 1)
-        #expect(series.bucket(holding: 5 * day, width: day) == nil)
+        #expect(series.bucket(holding: 7 * day, width: day) == nil)
         #expect(series.bucket(holding: day, width: day) == nil)
+        series.trim(before: 4 * day)
+        #expect(series.closes.map(\.text) == ["4", huge.text, "0.031930"])
     }
 
     @Test func windowsAreDurationsUpToWhatRawHistoryKeeps() throws {

@@ -18,6 +18,7 @@ import Synchronization
 public final class Rankings: Service, Sendable {
     public static let defaultWindowMilliseconds: Int64 = 86_400_000
     public static let defaultPeriods = 5
+    public static let maxPeriods = 1000
     static let hourMilliseconds: Int64 = 3_600_000
     /// Rankings kept per change besides the defaults (other windows, periods, instants).
     static let cachedRankings = 64
@@ -27,6 +28,9 @@ public final class Rankings: Service, Sendable {
     let assets: AssetLibrary
     /// The widest window: what raw history keeps (`raw_history_days`).
     public let maxWindowMilliseconds: Int64
+    /// How far back hourly closes are kept: hourly returns of up to `maxPeriods` periods at
+    /// any instant raw history holds. Further back, daily closes serve.
+    var hourlyReachMilliseconds: Int64 { maxWindowMilliseconds + Int64(Rankings.maxPeriods) * Rankings.hourMilliseconds }
     let logger: Logger
     private let corruptSeries = CoreMetrics.Counter(label: "topcoins_corrupt_series_total")
     private let state = Mutex(State())
@@ -123,10 +127,11 @@ public final class Rankings: Service, Sendable {
 
     /// Reads the whole series store: closes from every span, raw points of the horizon.
     func load(through latest: Timestamp, horizon: Int64) async throws(HistoryReadError) {
+        let started = ContinuousClock.now
         let spans: [SeriesSpan]
         do { spans = try await history.allSpans() } catch { throw .redis(error) }
         let cutoff = latest.milliseconds - horizon
-        var closes = Closes()
+        var closes = Closes(hourlyFloor: latest.milliseconds - hourlyReachMilliseconds)
         var byTime: [Int64: [(cmcId: Int64, price: DecimalNumber)]] = [:]
         for span in spans {
             for (cmcId, buckets) in try await everyAsset(in: span) {
@@ -152,7 +157,12 @@ public final class Rankings: Service, Sendable {
             state.dailyWithCandles = [:]
             state.candleVersions = [:]
         }
-        logger.info("rankings loaded", metadata: ["spans": "\(spans.count)", "assets": "\(closes.daily.count)", "points": "\(byTime.count)"])
+        logger.info(
+            "rankings loaded",
+            metadata: [
+                "spans": "\(spans.count)", "assets": "\(closes.daily.count)", "snapshots": "\(byTime.count)",
+                "duration_ms": "\(started.duration(to: .now).milliseconds)",
+            ])
     }
 
     /// Adds the snapshots after `held` through `latest`: from `latest`'s rows when it is the
@@ -190,7 +200,8 @@ public final class Rankings: Service, Sendable {
         state.withLock { state in
             // Taken out while changed, so the arrays are not copied.
             var columns = state.columns
-            var closes = Closes(hourly: state.hourly, daily: state.daily, dailyWithCandles: state.dailyWithCandles)
+            var closes = Closes(
+                hourly: state.hourly, daily: state.daily, dailyWithCandles: state.dailyWithCandles, hourlyFloor: newest - hourlyReachMilliseconds)
             state.columns = PriceColumns()
             (state.hourly, state.daily, state.dailyWithCandles) = ([:], [:], [:])
             for (time, prices) in snapshots {
@@ -198,6 +209,7 @@ public final class Rankings: Service, Sendable {
                 for (cmcId, price) in prices { closes.record(cmcId, PriceBucket(point: Timestamp(milliseconds: time), price: price)) }
             }
             columns.trim(through: newest - state.horizon)
+            closes.trimHourly()
             state.columns = columns
             (state.hourly, state.daily, state.dailyWithCandles) = (closes.hourly, closes.daily, closes.dailyWithCandles)
             state.latest = Timestamp(milliseconds: newest)
@@ -315,6 +327,9 @@ public final class Rankings: Service, Sendable {
         let (loaded, latest, generation) = state.withLock { ($0.loaded, $0.latest, $0.generation) }
         guard loaded, let latest else { throw Rankings.loading }
         let instant = at.map { min($0, latest) }
+        if interval == .hour, let instant, instant.milliseconds < latest.milliseconds - maxWindowMilliseconds {
+            throw .invalid("at", "at interval=1h, at must lie within the \(maxWindowMilliseconds / 86_400_000) days raw history keeps; ask interval=1d further back")
+        }
         let key = ReturnRanking.Key(interval: interval, periods: periods, at: (instant ?? latest).milliseconds)
         if let cached = state.withLock({ $0.returns[key] }) { return cached }
         return try computeReturns(interval: interval, periods: periods, at: instant, generation: generation)
@@ -330,7 +345,7 @@ public final class Rankings: Service, Sendable {
         var values: [(cmcId: Int64, value: Double, close: DecimalNumber, closeBefore: DecimalNumber)] = []
         func rank(_ cmcId: Int64, _ series: CloseSeries) {
             guard let index = series.bucket(holding: instant, width: width), index >= periods else { return }
-            let (close, before) = (series.closes[index], series.closes[index - periods])
+            let (close, before) = (series.close(at: index), series.close(at: index - periods))
             let value = close.doubleValue / before.doubleValue - 1
             guard value.isFinite else { return }
             values.append((cmcId, value, close, before))
@@ -364,16 +379,28 @@ struct Closes {
     var hourly: [Int64: CloseSeries] = [:]
     var daily: [Int64: CloseSeries] = [:]
     var dailyWithCandles: [Int64: CloseSeries] = [:]
+    /// Hourly closes start here (see `Rankings.hourlyReachMilliseconds`).
+    var hourlyFloor: Int64
 
     mutating func record(_ cmcId: Int64, _ bucket: PriceBucket) {
         let start = bucket.start.milliseconds
-        if bucket.width <= Rankings.hourMilliseconds {
+        if bucket.width <= Rankings.hourMilliseconds, start >= hourlyFloor {
             hourly[cmcId, default: CloseSeries()].record(start: start.floorDividedWithRemainder(by: Rankings.hourMilliseconds).0 * Rankings.hourMilliseconds, close: bucket.close)
         }
         if bucket.width <= DailyCandle.dayMilliseconds {
             let day = start.floorDividedWithRemainder(by: DailyCandle.dayMilliseconds).0 * DailyCandle.dayMilliseconds
             daily[cmcId, default: CloseSeries()].record(start: day, close: bucket.close)
             dailyWithCandles[cmcId]?.record(start: day, close: bucket.close)
+        }
+    }
+
+    /// Forgets the hourly closes before the floor, and the assets left with none.
+    mutating func trimHourly() {
+        for (cmcId, series) in hourly where series.starts.first.map({ $0 < hourlyFloor }) == true {
+            var trimmed = series
+            hourly[cmcId] = nil
+            trimmed.trim(before: hourlyFloor)
+            if trimmed.count > 0 { hourly[cmcId] = trimmed }
         }
     }
 }

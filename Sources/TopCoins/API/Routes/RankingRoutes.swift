@@ -50,7 +50,7 @@ struct RankingRoutes: Sendable {
         let now = Timestamp.now
         let parameters = QueryParameters(request.uri.query)
         let format = try parameters.format(accept: request.headers[.accept])
-        let periods = try parameters.integer("periods", in: 1...RankingRoutes.maxPeriods) ?? Rankings.defaultPeriods
+        let periods = try parameters.integer("periods", in: 1...Rankings.maxPeriods) ?? Rankings.defaultPeriods
         let interval: ReturnRanking.Interval
         if let text = try parameters.single("interval") {
             guard let asked = ReturnRanking.Interval(rawValue: text) else {
@@ -83,8 +83,6 @@ struct RankingRoutes: Sendable {
         return ConditionalGET(
             etag: tag, lastModified: latest, maxAgeSeconds: AssetRoutes.nextSnapshotDue(latest: latest, intervalSeconds: config.snapshotIntervalSeconds, now: .now))
     }
-
-    static let maxPeriods = 1000
 
     /// `window`: a whole number of `s`, `m`, `h`, `d` or `w` (`90m`, `24h`, `7d`), from one
     /// second to `max` ms; default 24 h.
