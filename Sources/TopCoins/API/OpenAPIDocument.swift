@@ -763,7 +763,8 @@ components:
       required: false
       description: |
         The instant to rank at, in every form `datetime` takes; default the newest snapshot. In
-        the future is a 400 `invalid_at`.
+        the future is a 400 `invalid_at`; so is, at `interval=1h`, an instant older than raw
+        history (`raw_history_days`): hourly closes are kept that far back and 1000 hours before.
       schema:
         type: string
       example: '2022-03-31'
@@ -1266,7 +1267,8 @@ components:
       description: |
         A query parameter is invalid: `invalid_window` (not a duration, or wider than raw
         history keeps), `invalid_limit`, `invalid_periods`, `invalid_interval`, `invalid_top`,
-        `invalid_bottom`, `invalid_at` (not an instant, or in the future), `invalid_format`.
+        `invalid_bottom`, `invalid_at` (not an instant, in the future, or at `1h` older than
+        raw history), `invalid_format`.
       content:
         application/json:
           schema:
