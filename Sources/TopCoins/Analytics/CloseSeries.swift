@@ -17,6 +17,14 @@ public struct CloseSeries: Sendable {
 
     public init() {}
 
+    /// Room for `capacity` closes up front: series grown one close at a time while history is
+    /// read would leave the heap strewn with the smaller arrays they outgrew.
+    public init(reservingCapacity capacity: Int) {
+        starts.reserveCapacity(capacity)
+        mantissas.reserveCapacity(capacity)
+        scales.reserveCapacity(capacity)
+    }
+
     public var count: Int { starts.count }
 
     public func close(at index: Int) -> DecimalNumber {

@@ -31,6 +31,7 @@ public final class Rankings: Service, Sendable {
     /// How far back hourly closes are kept: hourly returns of up to `maxPeriods` periods at
     /// any instant raw history holds. Further back, daily closes serve.
     var hourlyReachMilliseconds: Int64 { maxWindowMilliseconds + Int64(Rankings.maxPeriods) * Rankings.hourMilliseconds }
+    var hourlyCapacity: Int { Int(hourlyReachMilliseconds / Rankings.hourMilliseconds) + 1 }
     let logger: Logger
     private let corruptSeries = CoreMetrics.Counter(label: "topcoins_corrupt_series_total")
     private let state = Mutex(State())
@@ -131,7 +132,8 @@ public final class Rankings: Service, Sendable {
         let spans: [SeriesSpan]
         do { spans = try await history.allSpans() } catch { throw .redis(error) }
         let cutoff = latest.milliseconds - horizon
-        var closes = Closes(hourlyFloor: latest.milliseconds - hourlyReachMilliseconds)
+        let days = spans.first.map { Int((latest.milliseconds - $0.start) / DailyCandle.dayMilliseconds) + 2 } ?? 2
+        var closes = Closes(hourlyFloor: latest.milliseconds - hourlyReachMilliseconds, hourlyCapacity: hourlyCapacity, dailyCapacity: days)
         var byTime: [Int64: [(cmcId: Int64, price: DecimalNumber)]] = [:]
         for span in spans {
             for (cmcId, buckets) in try await everyAsset(in: span) {
@@ -201,7 +203,8 @@ public final class Rankings: Service, Sendable {
             // Taken out while changed, so the arrays are not copied.
             var columns = state.columns
             var closes = Closes(
-                hourly: state.hourly, daily: state.daily, dailyWithCandles: state.dailyWithCandles, hourlyFloor: newest - hourlyReachMilliseconds)
+                hourly: state.hourly, daily: state.daily, dailyWithCandles: state.dailyWithCandles, hourlyFloor: newest - hourlyReachMilliseconds,
+                hourlyCapacity: hourlyCapacity, dailyCapacity: 2)
             state.columns = PriceColumns()
             (state.hourly, state.daily, state.dailyWithCandles) = ([:], [:], [:])
             for (time, prices) in snapshots {
@@ -381,15 +384,19 @@ struct Closes {
     var dailyWithCandles: [Int64: CloseSeries] = [:]
     /// Hourly closes start here (see `Rankings.hourlyReachMilliseconds`).
     var hourlyFloor: Int64
+    /// How many closes a new asset's series get room for: the hours of the reach, and the
+    /// days history spans.
+    var hourlyCapacity: Int
+    var dailyCapacity: Int
 
     mutating func record(_ cmcId: Int64, _ bucket: PriceBucket) {
         let start = bucket.start.milliseconds
         if bucket.width <= Rankings.hourMilliseconds, start >= hourlyFloor {
-            hourly[cmcId, default: CloseSeries()].record(start: start.floorDividedWithRemainder(by: Rankings.hourMilliseconds).0 * Rankings.hourMilliseconds, close: bucket.close)
+            hourly[cmcId, default: CloseSeries(reservingCapacity: hourlyCapacity)].record(start: start.floorDividedWithRemainder(by: Rankings.hourMilliseconds).0 * Rankings.hourMilliseconds, close: bucket.close)
         }
         if bucket.width <= DailyCandle.dayMilliseconds {
             let day = start.floorDividedWithRemainder(by: DailyCandle.dayMilliseconds).0 * DailyCandle.dayMilliseconds
-            daily[cmcId, default: CloseSeries()].record(start: day, close: bucket.close)
+            daily[cmcId, default: CloseSeries(reservingCapacity: dailyCapacity)].record(start: day, close: bucket.close)
             dailyWithCandles[cmcId]?.record(start: day, close: bucket.close)
         }
     }
