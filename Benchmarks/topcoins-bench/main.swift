@@ -16,6 +16,7 @@ import Glibc
 ///     topcoins-bench old-history REDIS_URL COINS SNAPSHOTS
 ///     topcoins-bench freshness REDIS_URL API_PORT COINS TRIALS
 ///     topcoins-bench streams REDIS_URL PRICE_RECORDS RANK_RECORDS MESSAGES
+///     topcoins-bench rankings COINS POINTS RUNS
 
 struct Summary {
     let values: [Double]
@@ -335,6 +336,33 @@ func streams(_ redisURL: String, priceRecords: Int, rankRecords: Int, messages: 
     await redis.shutdown()
 }
 
+/// The rankings' work per new snapshot (`Rankings.add`): one snapshot of `coins` prices
+/// appended to memory holding a year of daily closes and `points` minute points per coin,
+/// then the volatility ranking over 24 h and the 5-day returns recomputed and rendered. CPU
+/// time of this process, so what the rankings' own thread spends.
+func rankings(coins: Int, points: Int, runs: Int) async throws {
+    let endpoint = try RedisEndpoint(url: "redis://127.0.0.1:1")
+    let history = History(redis: RedisClient(endpoint: endpoint))
+    let library = SnapshotLibrary(stores: [history], cacheSize: 0, clockSkewSeconds: 10, logger: quiet)
+    let assets = AssetLibrary(history: history, cachedPointLimit: 0, logger: quiet)
+    let rankings = Rankings(history: history, library: library, assets: assets, maxWindowMilliseconds: 7 * 86_400_000, logger: quiet)
+    let now = Timestamp.now.milliseconds / 60_000 * 60_000
+    func prices(step: Int) -> [(cmcId: Int64, price: DecimalNumber)] {
+        (0..<coins).map { index in (Int64(index * 7 + 1), DecimalNumber(Synthetic.price(index * 7 + 1, step: step))!) }
+    }
+    let days = (1...365).reversed().map { (time: now - Int64(points) * 60_000 - Int64($0) * 86_400_000, prices: prices(step: 1_000_000 + $0)) }
+    let minutes = (0..<points).map { (time: now - Int64(points - 1 - $0) * 60_000, prices: prices(step: $0)) }
+    rankings.add(days + minutes)
+    var times: [Double] = []
+    for run in 0..<runs {
+        let snapshot = [(time: now + Int64(run + 1) * 60_000, prices: prices(step: points + run))]
+        let start = cpuMilliseconds()
+        rankings.add(snapshot)
+        times.append(cpuMilliseconds() - start)
+    }
+    print("rankings recompute after a new snapshot of \(coins) coins over \(points) minute points (and 365 daily closes): CPU ms \(Summary(values: times).line)")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     switch arguments.first {
@@ -346,6 +374,7 @@ do {
     case "series-history" where arguments.count == 4: try await seriesHistory(arguments[1], coins: Int(arguments[2])!, days: Int(arguments[3])!)
     case "candles" where arguments.count == 4: try await candles(arguments[1], coins: Int(arguments[2])!, days: Int(arguments[3])!)
     case "old-history" where arguments.count == 4: try await oldHistory(arguments[1], coins: Int(arguments[2])!, snapshots: Int(arguments[3])!)
+    case "rankings" where arguments.count == 4: try await rankings(coins: Int(arguments[1])!, points: Int(arguments[2])!, runs: Int(arguments[3])!)
     case "freshness" where arguments.count == 5: try await freshness(arguments[1], port: Int(arguments[2])!, coins: Int(arguments[3])!, trials: Int(arguments[4])!)
     default: fail("usage: see the comment at the top of main.swift")
     }

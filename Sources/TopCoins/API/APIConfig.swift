@@ -24,6 +24,9 @@ public struct APIConfig: Sendable {
     public let seriesCachePoints: Int
     /// Rendered indicator tables kept in memory, in bytes; 0 computes every answer anew.
     public let indicatorCacheBytes: Int
+    /// How long the merger's retention keeps every snapshot (its first tier's `for_days`):
+    /// the widest volatility window, since volatility is over raw points.
+    public let rawHistoryDays: Int
     public let connections: ConnectionLimits
     /// Where `/metrics` and `/ready` are served (they show error texts): nil keeps them on the
     /// API's own listener; a port of their own takes them off the public one.
@@ -47,6 +50,7 @@ public struct APIConfig: Sendable {
         maxPoints = try config.integer("max_points", in: 1...1_000_000) ?? 10_000
         seriesCachePoints = try config.integer("series_cache_points", in: 0...100_000_000) ?? 2_000_000
         indicatorCacheBytes = try config.integer("indicator_cache_bytes", in: 0...100_000_000_000) ?? 64 << 20
+        rawHistoryDays = try config.integer("raw_history_days", in: 1...366) ?? 7
         connections = ConnectionLimits(
             idleTimeout: .seconds(try config.integer("idle_timeout_seconds", in: 1...86_400) ?? 60),
             headerTimeout: .seconds(try config.integer("header_timeout_seconds", in: 1...3600) ?? 10),

@@ -27,13 +27,14 @@ public struct APIRouter {
     let resources: [RouteCollection<Context>]
     let operations: OperationsRoutes
 
-    public init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, metrics: APIMetrics) {
+    public init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, rankings: Rankings, metrics: APIMetrics) {
         self.metrics = metrics
         let series = AssetRoutes(config: config, assets: assets, library: library)
         resources = [
             TopListRoutes(config: config, library: library).collection, series.collection,
             IndicatorRoutes(series: series, tables: IndicatorCache(byteLimit: config.indicatorCacheBytes)).collection,
             PageRoutes(config: config, library: library, assets: assets).collection,
+            RankingRoutes(config: config, rankings: rankings, assets: assets, library: library).collection,
         ]
         operations = OperationsRoutes(config: config, library: library, metrics: metrics)
     }

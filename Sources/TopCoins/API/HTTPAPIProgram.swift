@@ -19,8 +19,14 @@ public enum HTTPAPIProgram {
             stores: historyClients.map { History(redis: $0) }, cacheSize: config.historyCacheSize, clockSkewSeconds: config.maxClockSkewSeconds,
             logger: logger)
         let assets = AssetLibrary(history: History(redis: historyClients[0]), cachedPointLimit: config.seriesCachePoints, logger: logger)
-        let follower = LatestSnapshotFollower(library: library, assets: assets, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
-        let api = APIRouter(config: config, library: library, assets: assets, metrics: metrics)
+        // The rankings load all of history at start: on a connection of their own, off the requests' ones.
+        let rankingsClient = RedisClient(endpoint: config.settings.redis)
+        let rankings = Rankings(
+            history: History(redis: rankingsClient), library: library, assets: assets, maxWindowMilliseconds: Int64(config.rawHistoryDays) * 86_400_000,
+            logger: logger)
+        let follower = LatestSnapshotFollower(
+            library: library, assets: assets, rankings: rankings, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
+        let api = APIRouter(config: config, library: library, assets: assets, rankings: rankings, metrics: metrics)
         func listener(_ name: String, host: String, port: Int, routes: APIRouter.Routes) -> some Service {
             Application(
                 router: api.router(serving: routes),
@@ -32,14 +38,14 @@ public enum HTTPAPIProgram {
                 logger: logger
             )
         }
-        var services: [any Service] = [follower]
+        var services: [any Service] = [follower, rankings]
         if let opsPort = config.opsPort {
             services.append(listener("http-api", host: config.host, port: config.port, routes: .api))
             services.append(listener("ops", host: config.opsHost ?? config.host, port: opsPort, routes: .operations))
         } else {
             services.append(listener("http-api", host: config.host, port: config.port, routes: [.api, .operations]))
         }
-        return (services, historyClients + [followerClient])
+        return (services, historyClients + [followerClient, rankingsClient])
     }
 
     /// Serves from the config at `configPath` until SIGTERM or SIGINT; `port` and `host`

@@ -243,13 +243,15 @@ public final class SnapshotLibrary: Sendable {
 public struct LatestSnapshotFollower: Service {
     let library: SnapshotLibrary
     let assets: AssetLibrary
+    let rankings: Rankings
     let redis: RedisClient
     let mergedStream: String
     let logger: Logger
 
-    public init(library: SnapshotLibrary, assets: AssetLibrary, redis: RedisClient, mergedStream: String, logger: Logger) {
+    public init(library: SnapshotLibrary, assets: AssetLibrary, rankings: Rankings, redis: RedisClient, mergedStream: String, logger: Logger) {
         self.library = library
         self.assets = assets
+        self.rankings = rankings
         self.redis = redis
         self.mergedStream = mergedStream
         self.logger = logger
@@ -311,11 +313,13 @@ public struct LatestSnapshotFollower: Service {
         }
     }
 
-    /// Reloads the catalogue and the series' spans for the new snapshot; a catalogue that does
-    /// not decode is logged, and the one held keeps answering.
+    /// Reloads the catalogue and the series' spans for the new snapshot, then tells the rankings
+    /// (new points, new candle counters); a catalogue that does not decode is logged, and the
+    /// one held keeps answering.
     func refreshAssets() async throws(RedisError) {
         do throws(HistoryReadError) {
             try await assets.refresh(latest: library.latest?.snapshot)
+            rankings.noteChange()
         } catch {
             switch error {
             case .redis(let error): throw error

@@ -47,6 +47,32 @@ extension History {
         return result
     }
 
+    /// Every asset's stored points in `span` (one `HGETALL`), by CMC id, for readers that
+    /// want all assets at once (the rankings at start). A field that does not decode is left
+    /// out and named in `corrupt` with why; a raw span whose times do not decode is corrupt
+    /// as a whole.
+    public func pointsOfEveryAsset(in span: SeriesSpan) async throws(HistoryReadError) -> (
+        points: [Int64: [PriceBucket]], corrupt: [(key: String, detail: String)]
+    ) {
+        let fields: [String: [UInt8]]
+        do { fields = try await binaryHash(keys.series(span)) } catch { throw .redis(error) }
+        let times = fields[SeriesCodec.timesField]
+        var points: [Int64: [PriceBucket]] = [:]
+        var corrupt: [(key: String, detail: String)] = []
+        for (field, bytes) in fields where field != SeriesCodec.timesField {
+            guard let cmcId = Int64(field) else {
+                corrupt.append(("\(keys.series(span)) field \(field)", "not a CMC id"))
+                continue
+            }
+            do {
+                points[cmcId] = try SeriesCodec.points(bytes, span: span, times: times)
+            } catch {
+                corrupt.append(("\(keys.series(span)) field \(field)", error.detail))
+            }
+        }
+        return (points, corrupt)
+    }
+
     /// The catalogue the merger last wrote; nil before the first merge.
     public func catalogue() async throws(HistoryReadError) -> Catalogue? {
         let bytes: [UInt8]?

@@ -156,6 +156,11 @@ public struct History: Sendable {
         ).first.flatMap { Timestamp(plausible: $0.score) }
     }
 
+    /// The timestamps history holds after `start` through `end`, ascending.
+    public func timestamps(after start: Timestamp, through end: Timestamp) async throws(RedisError) -> [Int64] {
+        try await redis.zrangeByScore(keys.history, minimum: "(\(start.milliseconds)", maximum: String(end.milliseconds)).map(\.score)
+    }
+
     /// Every timestamp history holds, ascending.
     public func allTimestamps() async throws(RedisError) -> [Int64] {
         try await redis.zrangeByScore(

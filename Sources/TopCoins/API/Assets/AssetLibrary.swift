@@ -67,6 +67,19 @@ public final class AssetLibrary: Sendable {
     public var isLoaded: Bool { state.withLock { $0.loaded } }
     public var modified: Timestamp { state.withLock { $0.modified } }
 
+    /// Every asset with backfilled candles and its counter, as last reloaded.
+    var candleVersions: [Int64: Int64] { state.withLock { $0.candleVersions } }
+
+    /// The catalogue's entries of those of `ids` it holds.
+    func entries(of ids: [Int64]) -> [Int64: Catalogue.Entry] {
+        state.withLock { state in
+            var result: [Int64: Catalogue.Entry] = [:]
+            result.reserveCapacity(ids.count)
+            for id in ids { if let index = state.byID[id] { result[id] = state.assets[index].entry } }
+            return result
+        }
+    }
+
     /// Reloads the catalogue, the spans and their counters; ranks come from `latest`.
     func refresh(latest: MergedSnapshot?) async throws(HistoryReadError) {
         let catalogue = try await history.catalogue()
