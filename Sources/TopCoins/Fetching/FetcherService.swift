@@ -1,10 +1,6 @@
 import Logging
 import ServiceLifecycle
 
-/// glibc's `malloc_trim` (declared in malloc.h, which the Glibc module does not export).
-@_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32
-
 /// A fetcher process's main loop: a cycle at start, then one on every interval boundary
 /// (aligned to multiples of the interval since the epoch when `schedule.align` is set): a
 /// listing fetcher's fetch and publish, or a history fetcher's pass over its assets.
@@ -71,11 +67,8 @@ public struct FetcherService: Service {
     /// One cycle, which may go on until `deadline` (the next tick).
     func cycle(until deadline: Timestamp) async {
         await cycle(deadline)
-        #if os(Linux)
-        // A cycle parses megabytes of JSON; hand the freed memory back between cycles
-        // instead of keeping the peak resident until the next one.
-        _ = mallocTrim(0)
-        #endif
+        // A cycle parses megabytes of JSON: its peak goes back between cycles.
+        FreedMemory.release()
     }
 
     /// The tick to wait for: `tick` while it is ahead, else the first one after `now`, so

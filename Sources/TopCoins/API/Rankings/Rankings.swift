@@ -159,10 +159,14 @@ public final class Rankings: Service, Sendable {
             state.dailyWithCandles = [:]
             state.candleVersions = [:]
         }
+        // The load decodes every span once; none of that is kept but the columns and closes.
+        let snapshots = byTime.count
+        byTime = [:]
+        FreedMemory.release()
         logger.info(
             "rankings loaded",
             metadata: [
-                "spans": "\(spans.count)", "assets": "\(closes.daily.count)", "snapshots": "\(byTime.count)",
+                "spans": "\(spans.count)", "assets": "\(closes.daily.count)", "snapshots": "\(snapshots)",
                 "duration_ms": "\(started.duration(to: .now).milliseconds)",
             ])
     }
