@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import TopCoins
 
@@ -7,13 +8,17 @@ import TopCoins
 /// coin always has the same days on every machine. BTC and ETH start on 2021-01-01 near their
 /// prices of that day (29,000 and 730), so the brief's 2022 questions answer offline; every
 /// other coin starts on a day of 2024 (spread by its id) at its listing price, so the top N
-/// of the last 365 days or more can be backfilled.
+/// of the last 365 days or more can be backfilled. Each walk is bent, evenly in log terms over
+/// its days, to end today at the coin's listing price, so backfilled days meet the live ones
+/// without a jump on a chart.
 final class DailyHistory: Sendable {
     struct Coin: Sendable {
         let symbol: String
         let slug: String
         let firstDay: UTCDay
         let firstOpen: DecimalNumber
+        /// The listing's price, where today's close lands.
+        let listingPrice: Double?
         let seed: UInt64
     }
 
@@ -43,17 +48,12 @@ final class DailyHistory: Sendable {
                     let cmcId = Int64(id), bySymbol[symbol.uppercased()] == nil
                 else { continue }
                 let anchor = DailyHistory.anchors[symbol]
-                let firstOpen: DecimalNumber?
-                if let anchor {
-                    firstOpen = DecimalNumber(anchor.open)
-                } else if case .number(let price)? = coin["quote"]?["USD"]?["price"] {
-                    firstOpen = DecimalNumber(price)
-                } else {
-                    firstOpen = nil
-                }
+                var listingPrice: DecimalNumber?
+                if case .number(let price)? = coin["quote"]?["USD"]?["price"] { listingPrice = DecimalNumber(price) }
+                let firstOpen = anchor.flatMap { DecimalNumber($0.open) } ?? listingPrice
                 guard let firstOpen else { continue }
                 let firstDay = anchor.flatMap { UTCDay(iso8601: $0.day) } ?? DailyHistory.otherCoinsStart.adding(days: cmcId % 366)
-                let entry = Coin(symbol: symbol, slug: slug, firstDay: firstDay, firstOpen: firstOpen, seed: DailyHistory.seed(symbol))
+                let entry = Coin(symbol: symbol, slug: slug, firstDay: firstDay, firstOpen: firstOpen, listingPrice: listingPrice?.doubleValue, seed: DailyHistory.seed(symbol))
                 bySymbol[symbol.uppercased()] = entry
                 bySlug[slug] = entry
             }
@@ -87,8 +87,29 @@ final class DailyHistory: Sendable {
             open = close
             day = day.adding(days: 1)
         }
+        if let target = coin.listingPrice, let last = candles.last?.close.doubleValue, target > 0, last > 0 {
+            candles = DailyHistory.bent(candles, by: target / last)
+        }
         cache.withLock { $0[coin.symbol] = candles }
         return candles
+    }
+
+    /// The candles scaled so the last close moves by `ratio` and the first open not at all,
+    /// day by day evenly in log terms; each price keeps its number of decimals.
+    static func bent(_ candles: [Candle], by ratio: Double) -> [Candle] {
+        let days = Double(candles.count)
+        func scaled(_ price: DecimalNumber, _ factor: Double) -> DecimalNumber {
+            guard let (mantissa, scale) = price.scaled else { return price }
+            let moved = (Double(mantissa) * factor).rounded()
+            return abs(moved) < 9e18 ? DecimalNumber(mantissa: Int64(moved), scale: scale) : price
+        }
+        return candles.enumerated().map { index, candle in
+            let (before, after) = (Foundation.pow(ratio, Double(index) / days), Foundation.pow(ratio, Double(index + 1) / days))
+            let (open, close) = (scaled(candle.open, before), scaled(candle.close, after))
+            return Candle(
+                day: candle.day, open: open, high: max(scaled(candle.high, after), open, close), low: min(scaled(candle.low, after), open, close),
+                close: close, volume: candle.volume)
+        }
     }
 
     /// `price` moved by a share in basis points, on its own digits (as `PriceWalk` does).
