@@ -57,25 +57,55 @@ func renamedBeforeRebrand(_ record: JSONObject) -> JSONObject {
     return JSONObject(record.members.map { ($0, $0 == "name" ? .string("Matic Network") : $1) })
 }
 
-/// The minutes of history, each a walk step on from the one before.
+/// `records` with each price replaced by `change(price, index)`.
+func repriced(_ records: [JSONObject], _ change: (DecimalNumber, Int) -> DecimalNumber) -> [JSONObject] {
+    records.enumerated().map { index, record in
+        guard case .number(let text)? = record["price_usd"], let price = DecimalNumber(text) else { return record }
+        return JSONObject(record.members.map { ($0, $0 == "price_usd" ? .number(change(price, index).text) : $1) })
+    }
+}
+
+/// `records` after `steps` steps of a walk seeded `seed`.
+func walked(_ records: [JSONObject], steps: Int, seed: UInt64) -> [JSONObject] {
+    var walk = PriceWalk(seed: seed)
+    return (0..<steps).reduce(records) { records, _ in repriced(records) { price, _ in walk.step(price) } }
+}
+
+/// Each record's price, or nil.
+func prices(_ records: [JSONObject]) -> [Double?] {
+    records.map { record in
+        guard case .number(let text)? = record["price_usd"] else { return nil }
+        return DecimalNumber(text)?.doubleValue
+    }
+}
+
+/// The minutes of history: a walk from a day's walk away from the listing prices, bent evenly
+/// (in log terms) to end on them, so the live snapshots that follow (which start at the
+/// listing prices with the fake upstream's own walk) go on from the history without a jump
+/// and without replaying it.
 func writeHistory(_ history: History, lease: MergerLease) async throws {
     var hold = LeaseHold(lease)
     var registry = AssetRegistry()
     var catalogue = Catalogue()
-    var walk = PriceWalk(seed: seed)
-    var records = pricesAtStart.records
+    let daySeed = seed ^ 0xD1B5_4A32_D192_ED03
+    let first = walked(pricesAtStart.records, steps: minutes, seed: seed ^ 0x9E37_79B9_7F4A_7C15)
+    let target = prices(pricesAtStart.records)
+    let unbent = prices(walked(first, steps: minutes - 1, seed: daySeed))
+    let ratios = zip(target, unbent).map { target, unbent -> Double in
+        guard let target, let unbent, target > 0, unbent > 0 else { return 1 }
+        return target / unbent
+    }
+    var walk = PriceWalk(seed: daySeed)
+    var records = first
     for minute in 0..<minutes {
         guard try await hold.keep() else { Exit.usage("demo-history: lost the merger lease") }
         let time = start.adding(milliseconds: Int64(minute) * 60_000)
-        if minute > 0 {
-            records = records.map { record in
-                guard case .number(let text)? = record["price_usd"], let price = DecimalNumber(text) else { return record }
-                return JSONObject(record.members.map { ($0, $0 == "price_usd" ? .number(walk.step(price).text) : $1) })
-            }
-        }
+        if minute > 0 { records = repriced(records) { price, _ in walk.step(price) } }
+        let share = minutes > 1 ? Double(minute) / Double(minutes - 1) : 1
+        let bent = repriced(records) { price, index in PriceWalk.scaled(price, by: pow(ratios[index], share)) }
         // A rebrand half-way through the day, as Polygon's (named Matic Network until 2021): old
         // snapshots keep the old name, the catalogue shows the new one, the series is one.
-        let listed = minute < minutes / 2 ? records.map(renamedBeforeRebrand) : records
+        let listed = minute < minutes / 2 ? bent.map(renamedBeforeRebrand) : bent
         let prices = FetchedSnapshot(source: pricesAtStart.source, fetchedAt: time, records: listed, skipped: [:])
         let rankings = FetchedSnapshot(source: ranks.source, fetchedAt: time, records: ranks.records, skipped: [:])
         let merged = MergeRule.merge(prices: .init(entryID: "\(time.milliseconds)-0", snapshot: prices), ranks: .init(entryID: "\(time.milliseconds)-1", snapshot: rankings))

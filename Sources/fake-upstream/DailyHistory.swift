@@ -98,11 +98,7 @@ final class DailyHistory: Sendable {
     /// day by day evenly in log terms; each price keeps its number of decimals.
     static func bent(_ candles: [Candle], by ratio: Double) -> [Candle] {
         let days = Double(candles.count)
-        func scaled(_ price: DecimalNumber, _ factor: Double) -> DecimalNumber {
-            guard let (mantissa, scale) = price.scaled else { return price }
-            let moved = (Double(mantissa) * factor).rounded()
-            return abs(moved) < 9e18 ? DecimalNumber(mantissa: Int64(moved), scale: scale) : price
-        }
+        let scaled = PriceWalk.scaled
         return candles.enumerated().map { index, candle in
             let (before, after) = (Foundation.pow(ratio, Double(index) / days), Foundation.pow(ratio, Double(index + 1) / days))
             let (open, close) = (scaled(candle.open, before), scaled(candle.close, after))

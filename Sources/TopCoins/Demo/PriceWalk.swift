@@ -31,4 +31,13 @@ public struct PriceWalk: Sendable {
         let (moved, overflow) = mantissa.addingReportingOverflow(delta)
         return overflow ? price : DecimalNumber(mantissa: moved, scale: scale)
     }
+
+    /// `price` times `factor`, rounded to its own last digit: how the demo bends a walk so it
+    /// lands on a given price (the factor is a double, so this alone is not digit-exact across
+    /// machines' math libraries; a price keeps its digits when the product would not fit).
+    public static func scaled(_ price: DecimalNumber, by factor: Double) -> DecimalNumber {
+        guard let (mantissa, scale) = price.scaled else { return price }
+        let moved = (Double(mantissa) * factor).rounded()
+        return abs(moved) < 9e18 ? DecimalNumber(mantissa: Int64(moved), scale: scale) : price
+    }
 }

@@ -95,6 +95,16 @@ struct SeriesSlices: Sendable {
         if json, buffer.writerIndex > start { buffer.moveWriterIndex(to: buffer.writerIndex - 1) }
     }
 
+    /// A JSON answer: `head` (which opens the `data` array), the points, and the closing `]}`.
+    func jsonAnswer(head: JSONWriter) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(head.bytes.count + byteCount + 2)
+        buffer.writeBytes(head.bytes)
+        write(json: true, to: &buffer)
+        buffer.writeString("]}")
+        return buffer
+    }
+
     var byteCount: Int {
         parts.reduce(0) { total, part in
             guard !part.indexes.isEmpty else { return total }
@@ -159,12 +169,7 @@ enum AssetRendering {
     static func pricesJSON(_ asset: AssetLibrary.Asset, query: SeriesQuery, points: SeriesSlices) -> ByteBuffer {
         var head = seriesHead(asset, query: query)
         head.raw(",\"count\":\(points.count),\"data\":[")
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(head.bytes.count + points.byteCount + 2)
-        buffer.writeBytes(head.bytes)
-        points.write(json: true, to: &buffer)
-        buffer.writeString("]}")
-        return buffer
+        return points.jsonAnswer(head: head)
     }
 
     static func pricesCSV(query: SeriesQuery, points: SeriesSlices) -> ByteBuffer {

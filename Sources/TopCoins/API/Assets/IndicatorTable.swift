@@ -66,12 +66,7 @@ struct IndicatorTable: Sendable {
         head.raw(",\"indicators\":[")
         for (index, indicator) in query.indicators.enumerated() { head.raw(index == 0 ? "\"\(indicator.column)\"" : ",\"\(indicator.column)\"") }
         head.raw("],\"count\":\(rows.count),\"data\":[")
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(head.bytes.count + rows.byteCount + 2)
-        buffer.writeBytes(head.bytes)
-        rows.write(json: true, to: &buffer)
-        buffer.writeString("]}")
-        return buffer
+        return rows.jsonAnswer(head: head)
     }
 
     static func csv(query: IndicatorQuery, rows: SeriesSlices) -> ByteBuffer {
