@@ -25,7 +25,7 @@ import TopCoins
 ///
 /// So within its first two minutes a monitor with the default thresholds (0.1 % to open,
 /// below 0.08 % to close) sees each book open and close two episodes and each flag once.
-/// Mid prices wander within a percent of 1.7 M MXN (`btc_mxn`) and 18.55 MXN (`usd_mxn`);
+/// Mid prices wander within 0.2 % of 1.7 M MXN (`btc_mxn`) and 18.55 MXN (`usd_mxn`);
 /// `sequence` is the slot number, which increases.
 struct BitsoBooks: Sendable {
     struct Market: Sendable {
@@ -78,7 +78,7 @@ struct BitsoBooks: Sendable {
         var random = SplitMix64(seed: seed ^ UInt64(bitPattern: slot) &* 0x2545_F491_4F6C_DD1D ^ (market.book == "btc_mxn" ? 0 : 0xA5A5_A5A5))
         func uniform() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
 
-        let mid = market.mid * (1 + (uniform() - 0.5) * 0.02)
+        let mid = market.mid * (1 + (uniform() - 0.5) * 0.004)
         let spread: Double
         switch shape {
         case .wide: spread = 0.0012 + uniform() * 0.0006
