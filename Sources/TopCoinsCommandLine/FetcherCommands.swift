@@ -42,7 +42,7 @@ public struct RankFetcherCommand: ServiceCommand {
 /// `book-fetcher`: Bitso's order books, one message per book per cycle on `topcoins:books`.
 public struct BookFetcherCommand: ServiceCommand {
     public static let configuration = CommandConfiguration.service(
-        "book-fetcher", abstract: "Fetches each configured order book's best bid and ask on a schedule and publishes one message per book to a Redis stream.",
+        "book-fetcher", abstract: "Fetches each configured order book's best bid and ask on a schedule and publishes one message per book.",
         exitCodes: ", 1 when a --once cycle leaves a book unpublished (0 when every book published)")
 
     @Option(help: FetcherCommandText.config)

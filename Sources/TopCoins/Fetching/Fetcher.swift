@@ -184,8 +184,9 @@ public struct Fetcher: Sendable {
     }
 
     /// The cycle's status: a success when anything was published (with `each`, the figures
-    /// `values_published`, `values_failed` and `values_parked` say how much), else a failure naming each value's
-    /// failure. Status is for the operator; failing to write it never fails the cycle.
+    /// `values_published`, `values_failed` and `values_parked` say how much), else a failure
+    /// naming each value's failure. Status is for the operator; failing to write it never
+    /// fails the cycle.
     func recordStatus(_ summary: CycleSummary, started: ContinuousClock.Instant) async {
         let snapshots = summary.outcomes.compactMap { try? $0.result.get() }
         if !snapshots.isEmpty {
@@ -203,10 +204,8 @@ public struct Fetcher: Sendable {
         let message: String
         if let first = summary.failures.first {
             reason = first.failure.reason
-            message =
-                config.each == nil
-                ? first.failure.description
-                : "nothing published: " + (summary.failures.map { "\($0.value ?? ""): \($0.failure)" } + summary.parked.map { "\($0): parked" }).joined(separator: "; ")
+            let each = summary.failures.map { "\($0.value ?? ""): \($0.failure)" } + summary.parked.map { "\($0): parked" }
+            message = config.each == nil ? first.failure.description : "nothing published: " + each.joined(separator: "; ")
         } else {
             reason = "parked"
             message = "nothing published: every value is parked (\(summary.parked.joined(separator: ", ")))"

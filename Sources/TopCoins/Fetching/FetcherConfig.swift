@@ -173,10 +173,10 @@ public struct FetcherConfig: Sendable {
             if let perMinute = limits.first(where: { $0.window == .seconds(60) })?.requests {
                 let perCycle = (each?.values.count ?? 1) * (pagination?.maxPages ?? 1)
                 let cyclesPerMinute = (60 + schedule.intervalSeconds - 1) / schedule.intervalSeconds
-                guard perCycle * cyclesPerMinute <= perMinute else {
-                    throw budget.error(
-                        "per_minute",
-                        "is \(perMinute), but \(perCycle) requests a cycle every \(schedule.intervalSeconds) s make \(perCycle) × \(cyclesPerMinute) = \(perCycle * cyclesPerMinute) a minute")
+                let perMinuteNeeded = perCycle * cyclesPerMinute
+                guard perMinuteNeeded <= perMinute else {
+                    let cadence = "\(perCycle) requests a cycle every \(schedule.intervalSeconds) s"
+                    throw budget.error("per_minute", "is \(perMinute), but \(cadence) make \(perCycle) × \(cyclesPerMinute) = \(perMinuteNeeded) a minute")
                 }
             }
             self.budget = Budget(limits: limits, rateLimitPauseSeconds: pause)

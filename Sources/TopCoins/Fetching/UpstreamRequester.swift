@@ -71,7 +71,8 @@ public struct UpstreamRequester: Sendable {
             }
             if case .rateLimited(let retryAfter, _) = failure, let pause = budget?.holdOff(retryAfter: retryAfter, now: .now) {
                 var holdMetadata = metadata
-                holdMetadata.merge(["source": "\(source)", "error": "\(failure)", "pause_s": "\(String(format3: Double(pause.milliseconds) / 1000))"], uniquingKeysWith: { $1 })
+                holdMetadata.merge(
+                    ["source": "\(source)", "error": "\(failure)", "pause_s": "\(String(format3: Double(pause.milliseconds) / 1000))"], uniquingKeysWith: { $1 })
                 logger.warning("upstream rate limit: every request held back", metadata: holdMetadata)
             }
             let delay = retry.delay(after: failure, attempt: attempt, jitter: Double.random(in: 0..<1))
