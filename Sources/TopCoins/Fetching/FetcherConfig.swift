@@ -201,7 +201,7 @@ public struct FetcherConfig: Sendable {
 
         let fields = try config.requiredObject("fields")
         var reserved = [FetchedSnapshot.sourceRankField: "every record gets its source_rank"]
-        if let each { reserved[each.name] = "every record gets each.name's value under it" }
+        if let each { reserved[each.name] = "each.name puts the value asked for under it in every record" }
         let specs = try FieldSpec.list(reading: fields, reserved: reserved)
         for field in required {
             guard let spec = specs.first(where: { $0.name == field.name }) else {
