@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "merger", targets: ["merger"]),
         .executable(name: "http-api", targets: ["http-api"]),
         .executable(name: "history-fetcher", targets: ["history-fetcher"]),
+        .executable(name: "book-fetcher", targets: ["book-fetcher"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -59,6 +60,7 @@ let package = Package(
         .executableTarget(name: "merger", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "http-api", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "history-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
+        .executableTarget(name: "book-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         // Writes a day of minute history for the demo (scripts/demo), as the merger would.
         .executableTarget(name: "demo-history", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         // Release-mode measurements of the inner loops, run by scripts/bench.

@@ -39,7 +39,26 @@ public struct RankFetcherCommand: ServiceCommand {
     }
 }
 
-/// The help both fetchers share.
+/// `book-fetcher`: Bitso's order books, one message per book per cycle on `topcoins:books`.
+public struct BookFetcherCommand: ServiceCommand {
+    public static let configuration = CommandConfiguration.service(
+        "book-fetcher", abstract: "Fetches each configured order book's best bid and ask on a schedule and publishes one message per book.",
+        exitCodes: ", 1 when a --once cycle leaves a book unpublished (0 when every book published)")
+
+    @Option(help: FetcherCommandText.config)
+    var config = "Config/book-fetcher.json"
+
+    @Flag(help: "Run one fetch cycle over every book, publish each book's message, and exit.")
+    var once = false
+
+    public init() {}
+
+    public func run() async {
+        await FetcherProgram.main(executable: "book-fetcher", configPath: config, once: once)
+    }
+}
+
+/// The help the fetchers share.
 enum FetcherCommandText {
     static let config = ArgumentHelp("The fetcher's JSON config.", valueName: "path")
     static let once = ArgumentHelp("Run one fetch cycle, publish its snapshot, and exit.")

@@ -4,7 +4,7 @@ import HTTPTypes
 import NIOCore
 import TopCoins
 
-/// A stand-in for CoinMarketCap and CryptoCompare that replays the shipped payloads, for the
+/// A stand-in for CoinMarketCap, CryptoCompare, CoinGecko and Bitso that replays the shipped payloads, for the
 /// demo and the integration tests (no internet, no keys). Tests script faults through
 /// `POST /_faults` and read what was asked of it from `GET /_requests`.
 ///
@@ -15,6 +15,9 @@ import TopCoins
 ///   300 a minute.
 /// - `GET /api/v3/coins/{id}/market_chart/range?vs_currency=usd&from=&to=`: CoinGecko's daily
 ///   prices of the same coins, by slug.
+/// - `GET /v3/order_book/?book=btc_mxn|usd_mxn` (with or without the trailing slash): Bitso's
+///   order books, moving on a seeded schedule (see ``BitsoBooks``); another book is Bitso's
+///   `0301` under HTTP 400.
 /// - `POST /_faults` `{"path": "...", "responses": [{"status": 429, "headers": {...},
 ///   "body_file": "errors/x.json" | "body": "...", "delay_ms": 0}]}`: answers for the next
 ///   requests to that path, in order; `DELETE /_faults` clears them.
@@ -113,6 +116,8 @@ let emptyToplistPage = Array(#"{"Data":{"STATS":{"PAGE":0,"PAGE_SIZE":100,"TOTAL
 let state = UpstreamState(listing: listing, walk: options.walkSeed.map(PriceWalk.init(seed:)))
 let dailyHistory = DailyHistory(listing: listing)
 let histodayCalls = CallCounter()
+/// The books' schedule is the same for every seed; the seed moves prices and amounts.
+let bitsoBooks = BitsoBooks(seed: options.walkSeed ?? 12)
 
 func json(_ status: HTTPResponse.Status, _ bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
     var headers = headers
@@ -226,6 +231,9 @@ let responder = CallbackResponder<BasicRequestContext> { request, context in
         // CryptoCompare answers its rate limit and unknown pairs under HTTP 200.
         if let limited = histodayCalls.count(at: arrival) { return json(.ok, limited) }
         return json(.ok, dailyHistory.histoday(query: queryValues, today: UTCDay(containing: arrival)))
+    case "/v3/order_book/", "/v3/order_book":
+        let answer = bitsoBooks.answer(book: queryValues["book"], at: arrival)
+        return json(HTTPResponse.Status(code: answer.status), answer.body)
     case let chart where chart.hasPrefix("/api/v3/coins/") && chart.hasSuffix("/market_chart/range"):
         let slug = String(chart.dropFirst("/api/v3/coins/".count).dropLast("/market_chart/range".count))
         guard let body = dailyHistory.marketChart(slug: slug, query: queryValues, today: UTCDay(containing: arrival)) else {

@@ -10,7 +10,9 @@ struct RobustnessTests {
 
     /// Random byte edits of the shipped configs: every result is a config or a `ConfigError`
     /// that names the file; both kinds of outcome occur.
-    @Test(arguments: ["Config/price-fetcher.json", "Config/rank-fetcher.json", "Config/merger.json", "Config/history-fetcher.json"])
+    @Test(arguments: [
+        "Config/price-fetcher.json", "Config/rank-fetcher.json", "Config/merger.json", "Config/history-fetcher.json", "Config/book-fetcher.json",
+    ])
     func mutatedConfigsLoadOrFailWithAConfigError(path: String) throws {
         let original = try #require(ConfigFile.readFile(PackagePaths.file(path)))
         var random = SplitMix64(seed: UInt64(path.utf8.count))
@@ -95,5 +97,38 @@ struct RobustnessTests {
         let records = (0..<5000).map { _ in Self.randomValue(&random) }
         let output = RecordMapper(fields: config.fields).map(records)
         #expect(output.records.count + output.skipped.values.reduce(0, +) == records.count)
+    }
+
+    /// Order books of any shape (sides that are not arrays, levels that are not objects,
+    /// prices of every kind) map to one record with a decimal or null best bid and ask, or a
+    /// counted skip.
+    @Test func mappingGeneratedBooksAccountsForEachOne() throws {
+        let config = try ConfigFile.load(PackagePaths.file("Config/book-fetcher.json"), environment: [:]) { (object) throws(ConfigError) in
+            try FetcherConfig(reading: object)
+        }
+        var random = SplitMix64(seed: 12)
+        func side() -> JSONValue {
+            guard random.next() % 5 != 0 else { return Self.randomValue(&random) }
+            return .array(
+                (0..<Int(random.next() % 4)).map { _ in
+                    random.next() % 4 == 0 ? Self.randomValue(&random) : .object(JSONObject([("price", Self.randomValue(&random)), ("amount", .string("1"))]))
+                })
+        }
+        let books = (0..<5000).map { _ in
+            JSONValue.object(
+                JSONObject([("asks", side()), ("bids", side()), ("updated_at", .string("2026-12-01T15:00:00+00:00")), ("sequence", .string("1"))]))
+        }
+        let output = RecordMapper(fields: config.fields).map(books)
+        #expect(output.records.count + output.skipped.values.reduce(0, +) == books.count)
+        #expect(output.records.count > 0 && !output.skipped.isEmpty)
+        for record in output.records {
+            for side in ["bid", "ask"] {
+                switch record[side] {
+                case .null?: break
+                case .number(let text)?: #expect(DecimalNumber(text)?.text == text, "\(record)")
+                default: Issue.record("\(side) published as \(String(describing: record[side]))")
+                }
+            }
+        }
     }
 }

@@ -149,15 +149,45 @@ struct UpstreamFailureTests {
 
     // MARK: Bitso
 
-    @Test func bitsoFailureEnvelopeUnder200IsAFailure() throws {
-        let body = #"{"success":false,"error":{"code":"0301","message":"Unknown OrderBook"}}"#
-        let failure = try #require(Self.failure(Self.classify(200, body)))
-        #expect(failure == .server(status: 200, message: "Unknown OrderBook"))
+    static let bitsoUnknownBook = #"{"success":false,"error":{"code":"0301","message":"Unknown OrderBook"}}"#
+    static let bitsoRateLimit = #"{"success":false,"error":{"code":"0801","message":"You have hit the request rate-limit"}}"#
+
+    /// Bitso's validation codes (03xx) refuse the request itself, whatever the HTTP status:
+    /// retrying an unknown book cannot help.
+    @Test(arguments: [200, 400, 404])
+    func bitsoValidationCodeIsRejected(status: Int) throws {
+        let failure = try #require(Self.failure(Self.classify(status, Self.bitsoUnknownBook)))
+        #expect(failure == .rejected(status: status, message: "Unknown OrderBook"))
+        #expect(!failure.isRetryable)
     }
 
-    @Test func bitsoFailureUnder404IsRejected() {
-        let body = #"{"success":false,"error":{"code":"0301","message":"Unknown OrderBook"}}"#
-        #expect(Self.failure(Self.classify(404, body)) == .rejected(status: 404, message: "Unknown OrderBook"))
+    @Test(arguments: [200, 420, 429])
+    func bitsoThrottlingCodeIsARateLimit(status: Int) throws {
+        let failure = try #require(Self.failure(Self.classify(status, Self.bitsoRateLimit)))
+        #expect(failure == .rateLimited(retryAfter: nil, message: "You have hit the request rate-limit"))
+        #expect(failure.isRetryable)
+    }
+
+    @Test func bitsoThrottlingHonoursRetryAfter() throws {
+        #expect(Self.failure(Self.classify(420, Self.bitsoRateLimit, retryAfter: "7")) == .rateLimited(retryAfter: 7, message: "You have hit the request rate-limit"))
+    }
+
+    @Test(arguments: [200, 400, 401])
+    func bitsoAuthenticationCodeIsAKeyProblem(status: Int) throws {
+        let body = #"{"success":false,"error":{"code":"0201","message":"Invalid Nonce or Invalid Credentials"}}"#
+        let failure = try #require(Self.failure(Self.classify(status, body)))
+        #expect(failure == .keyProblem(status: status, message: "Invalid Nonce or Invalid Credentials"))
+    }
+
+    /// Bitso's unknown errors (01) under HTTP 200 stay server errors, retried as before.
+    @Test func bitsoUnknownErrorUnder200IsAServerError() {
+        let body = #"{"success":false,"error":{"code":"0101","message":"Unknown error"}}"#
+        #expect(Self.failure(Self.classify(200, body)) == .server(status: 200, message: "Unknown error"))
+    }
+
+    @Test func bitsoSuccessIsTheDocument() throws {
+        let document = try Self.classify(200, #"{"success":true,"payload":{"sequence":"1"}}"#).get()
+        #expect(document["payload"]?["sequence"] == .string("1"))
     }
 
     // MARK: HTTP statuses

@@ -1,8 +1,10 @@
 import Logging
+import Synchronization
 
 /// Runs fetch cycles for one config: request every page (retrying as the config says), map
 /// the records, publish one snapshot to the stream. A cycle publishes a whole snapshot or
-/// nothing.
+/// nothing; with `each`, a cycle does that once per value, in order, and one value's failure
+/// never holds back the others'.
 public struct Fetcher: Sendable {
     public let config: FetcherConfig
     let http: HTTPClient
@@ -11,6 +13,7 @@ public struct Fetcher: Sendable {
     let mapper: RecordMapper
     let status: PipelineStatus
     let requester: UpstreamRequester
+    let parked: ParkedValues
 
     public init(config: FetcherConfig, http: HTTPClient, redis: RedisClient, logger: Logger) {
         self.config = config
@@ -20,10 +23,13 @@ public struct Fetcher: Sendable {
         self.mapper = RecordMapper(fields: config.fields)
         self.status = PipelineStatus(redis: redis, component: config.source)
         self.requester = UpstreamRequester(
-            http: http, source: config.source, retry: config.retry, records: config.records, responseFilter: config.responseFilter, logger: logger)
+            http: http, source: config.source, retry: config.retry, records: config.records, recordsShape: config.recordsShape,
+            responseFilter: config.responseFilter,
+            budget: config.budget.map { RequestBudget(limits: $0.limits, rateLimitPause: .seconds($0.rateLimitPauseSeconds)) }, logger: logger)
+        self.parked = ParkedValues()
     }
 
-    /// Why a cycle published nothing.
+    /// Why a cycle (or, with `each`, one value's part of it) published nothing.
     public enum CycleFailure: Error, Sendable, CustomStringConvertible {
         case upstream(page: Int, UpstreamFailure)
         case noRecords(skipped: [String: Int])
@@ -48,6 +54,14 @@ public struct Fetcher: Sendable {
             case .cancelled: "cancelled"
             }
         }
+
+        /// A refusal asking again cannot mend: the value is parked (an unknown book, a bad key).
+        var parksValue: Bool {
+            switch self {
+            case .upstream(_, .rejected), .upstream(_, .keyProblem): true
+            default: false
+            }
+        }
     }
 
     /// A fetched and mapped snapshot, with how many pages it took.
@@ -56,8 +70,24 @@ public struct Fetcher: Sendable {
         public let pages: Int
     }
 
-    /// Fetches and maps one snapshot without publishing it.
-    public func fetch() async -> Result<Fetched, CycleFailure> {
+    /// What one cycle did: each value asked and what came of it (a fetcher without `each`
+    /// asks one, `nil`), and the values left out because they are parked.
+    public struct CycleSummary: Sendable {
+        public var outcomes: [(value: String?, result: Result<FetchedSnapshot, CycleFailure>)] = []
+        public var parked: [String] = []
+
+        public var published: Int { outcomes.count { if case .success = $0.result { true } else { false } } }
+        public var failures: [(value: String?, failure: CycleFailure)] {
+            outcomes.compactMap { if case .failure(let failure) = $0.result { ($0.value, failure) } else { nil } }
+        }
+        public var cancelled: Bool { failures.contains { if case .cancelled = $0.failure { true } else { false } } }
+        /// Every value asked published (a `--once` cycle's success); parked values were not asked.
+        public var succeeded: Bool { failures.isEmpty }
+    }
+
+    /// Fetches and maps one snapshot without publishing it: for `value` of `each`, or (nil)
+    /// the config's one request.
+    public func fetch(value: String? = nil) async -> Result<Fetched, CycleFailure> {
         var records: [JSONValue] = []
         var pagesFetched = 0
         let pages = config.pagination?.maxPages ?? 1
@@ -68,7 +98,7 @@ public struct Fetcher: Sendable {
                 if let sizeParam = pagination.sizeParam, let size = pagination.size { query.append((sizeParam, String(size))) }
             }
             let page: [JSONValue]
-            switch await fetchPage(query: query, page: pageIndex + 1) {
+            switch await fetchPage(query: query, page: pageIndex + 1, value: value) {
             case .success(let items): page = items
             case .failure(let failure): return .failure(failure)
             }
@@ -78,21 +108,33 @@ public struct Fetcher: Sendable {
             if let size = pagination.size, page.count < size { break }
         }
         let fetchedAt = Timestamp.now
-        let output = mapper.map(records)
+        let output = mapper.map(records, leading: eachMember(value).map { [($0.name, .string($0.value))] } ?? [])
         guard !output.records.isEmpty else { return .failure(.noRecords(skipped: output.skipped)) }
         let snapshot = FetchedSnapshot(source: config.source, fetchedAt: fetchedAt, records: output.records, skipped: output.skipped)
         return .success(Fetched(snapshot: snapshot, pages: pagesFetched))
     }
 
-    /// One page, with the config's retries; the records array at the config's `records` path.
-    func fetchPage(query: [(String, String)], page: Int) async -> Result<[JSONValue], CycleFailure> {
-        switch await requester.records(for: config.request.http(extraQuery: query), metadata: ["page": "\(page)"]) {
-        case .records(let items): .success(items)
-        case .failed(let failure): .failure(.upstream(page: page, failure))
-        // A listing fetcher's config has no `no_data` rule.
-        case .noData(let message): .failure(.upstream(page: page, .server(status: 200, message: message)))
-        case .cancelled: .failure(.cancelled)
+    /// One page, with the config's retries; the records at the config's `records` path.
+    func fetchPage(query: [(String, String)], page: Int, value: String?) async -> Result<[JSONValue], CycleFailure> {
+        var metadata: Logger.Metadata = ["page": "\(page)"]
+        var values: [String: String] = [:]
+        if let each = config.each, let value {
+            metadata[each.name] = "\(value)"
+            values[each.placeholder] = value
         }
+        switch await requester.records(for: config.request.http(values, extraQuery: query), metadata: metadata) {
+        case .records(let items): return .success(items)
+        // A listing fetcher's config has no `no_data` rule.
+        case .noData(let message): return .failure(.upstream(page: page, .server(status: 200, message: message)))
+        case .failed(let failure): return .failure(.upstream(page: page, failure))
+        case .cancelled: return .failure(.cancelled)
+        }
+    }
+
+    /// The `each` member a value's records carry: its name and the value.
+    func eachMember(_ value: String?) -> (name: String, value: String)? {
+        guard let each = config.each, let value else { return nil }
+        return (each.name, value)
     }
 
     /// Publishes a snapshot: `XADD <stream> MAXLEN ~ <max_length> * ...`.
@@ -100,23 +142,75 @@ public struct Fetcher: Sendable {
         try await redis.xadd(config.stream.key, maxLength: config.stream.maxLength, fields: snapshot.streamFields)
     }
 
-    /// One whole cycle: fetch, then publish, retrying the publish while Redis is away until
-    /// `deadline` so a fetched snapshot is not thrown away for a short Redis restart.
-    public func runCycle(publishDeadline deadline: ContinuousClock.Instant) async -> Result<FetchedSnapshot, CycleFailure> {
+    /// One whole cycle: for each value not parked (or the one request), fetch, then publish,
+    /// retrying the publish while Redis is away until `deadline` so a fetched snapshot is not
+    /// thrown away for a short Redis restart. A value the upstream refuses is parked.
+    public func runCycle(publishDeadline deadline: ContinuousClock.Instant) async -> CycleSummary {
         let started = ContinuousClock.now
-        let result = await fetchAndPublish(publishDeadline: deadline)
-        switch result {
-        case .success(let snapshot):
-            var figures = ["records_kept": snapshot.records.count]
-            for (reason, count) in snapshot.skipped { figures["skipped.\(reason)"] = count }
-            await record { () throws(RedisError) in try await status.recordSuccess(at: .now, duration: started.duration(to: .now), figures: figures) }
-        case .failure(.cancelled):
-            break
-        case .failure(let failure):
-            logger.error("fetch cycle failed, nothing published", metadata: ["source": "\(config.source)", "reason": "\(failure.reason)", "error": "\(failure)"])
-            await record { () throws(RedisError) in try await status.recordFailure(at: .now, reason: failure.reason, message: failure.description) }
+        var summary = CycleSummary()
+        let values: [String?] = config.each?.values ?? [nil]
+        for value in values {
+            if let value, parked.isParked(value, now: .now) {
+                summary.parked.append(value)
+                continue
+            }
+            let result = await fetchAndPublish(value: value, publishDeadline: deadline)
+            summary.outcomes.append((value, result))
+            if case .failure(let failure) = result {
+                if case .cancelled = failure { return summary }
+                report(failure, of: value)
+            }
         }
-        return result
+        await recordStatus(summary, started: started)
+        return summary
+    }
+
+    /// Logs a value's failure once at error level; a refusal parks the value for the
+    /// config's `rejected_pause_seconds`.
+    func report(_ failure: CycleFailure, of value: String?) {
+        var metadata: Logger.Metadata = ["source": "\(config.source)", "reason": "\(failure.reason)", "error": "\(failure)"]
+        guard let each = config.each, let value else {
+            logger.error("fetch cycle failed, nothing published", metadata: metadata)
+            return
+        }
+        metadata[each.name] = "\(value)"
+        if failure.parksValue {
+            parked.park(value, until: .now.advanced(by: .seconds(each.rejectedPauseSeconds)))
+            metadata["parked_s"] = "\(each.rejectedPauseSeconds)"
+            logger.error("the upstream refused \(each.name) \(value): not asked again until the pause is over", metadata: metadata)
+        } else {
+            logger.error("fetch failed for \(each.name) \(value), nothing published for it", metadata: metadata)
+        }
+    }
+
+    /// The cycle's status: a success when anything was published (with `each`, the figures
+    /// `values_published`, `values_failed` and `values_parked` say how much), else a failure
+    /// naming each value's failure. Status is for the operator; failing to write it never
+    /// fails the cycle.
+    func recordStatus(_ summary: CycleSummary, started: ContinuousClock.Instant) async {
+        let snapshots = summary.outcomes.compactMap { try? $0.result.get() }
+        if !snapshots.isEmpty {
+            var figures = ["records_kept": snapshots.reduce(0) { $0 + $1.records.count }]
+            for snapshot in snapshots { for (reason, count) in snapshot.skipped { figures["skipped.\(reason)", default: 0] += count } }
+            if config.each != nil {
+                figures["values_published"] = summary.published
+                figures["values_failed"] = summary.failures.count
+                figures["values_parked"] = summary.parked.count
+            }
+            await record { () throws(RedisError) in try await status.recordSuccess(at: .now, duration: started.duration(to: .now), figures: figures) }
+            return
+        }
+        let reason: String
+        let message: String
+        if let first = summary.failures.first {
+            reason = first.failure.reason
+            let each = summary.failures.map { "\($0.value ?? ""): \($0.failure)" } + summary.parked.map { "\($0): parked" }
+            message = config.each == nil ? first.failure.description : "nothing published: " + each.joined(separator: "; ")
+        } else {
+            reason = "parked"
+            message = "nothing published: every value is parked (\(summary.parked.joined(separator: ", ")))"
+        }
+        await record { () throws(RedisError) in try await status.recordFailure(at: .now, reason: reason, message: message) }
     }
 
     /// Status is for the operator; failing to write it never fails the cycle.
@@ -128,10 +222,10 @@ public struct Fetcher: Sendable {
         }
     }
 
-    func fetchAndPublish(publishDeadline deadline: ContinuousClock.Instant) async -> Result<FetchedSnapshot, CycleFailure> {
+    func fetchAndPublish(value: String?, publishDeadline deadline: ContinuousClock.Instant) async -> Result<FetchedSnapshot, CycleFailure> {
         let started = ContinuousClock.now
         let fetched: Fetched
-        switch await fetch() {
+        switch await fetch(value: value) {
         case .success(let result): fetched = result
         case .failure(let failure): return .failure(failure)
         }
@@ -145,6 +239,7 @@ public struct Fetcher: Sendable {
                     "pages": "\(fetched.pages)", "records": "\(snapshot.records.count)", "skipped": "\(snapshot.skippedCount)",
                     "duration_ms": "\(started.duration(to: .now).milliseconds)",
                 ]
+                if let member = eachMember(value) { metadata[member.name] = "\(member.value)" }
                 for (reason, count) in snapshot.skipped { metadata["skipped.\(reason)"] = "\(count)" }
                 logger.info("published snapshot", metadata: metadata)
                 return .success(snapshot)
@@ -154,6 +249,24 @@ public struct Fetcher: Sendable {
                 do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return .failure(.cancelled) }
                 delay = min(delay * 2, 5)
             }
+        }
+    }
+}
+
+/// The `each` values a fetcher does not ask until a moment: the upstream refused them.
+final class ParkedValues: Sendable {
+    private let until: Mutex<[String: ContinuousClock.Instant]> = Mutex([:])
+
+    func park(_ value: String, until instant: ContinuousClock.Instant) {
+        until.withLock { $0[value] = instant }
+    }
+
+    /// Whether `value` is still parked at `now`; a pause that is over is forgotten.
+    func isParked(_ value: String, now: ContinuousClock.Instant) -> Bool {
+        until.withLock { until in
+            guard let end = until[value] else { return false }
+            if end <= now { until[value] = nil }
+            return end > now
         }
     }
 }

@@ -56,13 +56,67 @@ public struct FetcherConfig: Sendable {
         public let size: Int?
     }
 
+    /// `each`: one request per value, in order, the value in the request as `${each.<name>}`
+    /// and in every record published as the member `<name>`; one message per value, so one
+    /// value's failure never holds back the others'.
+    public struct Each: Sendable {
+        public let name: String
+        public let values: [String]
+        /// How long a value the upstream rejects (an unknown book) or refuses for the key is
+        /// not asked again: retrying it every cycle cannot help and spends the budget.
+        public let rejectedPauseSeconds: Int
+
+        public static let defaultRejectedPauseSeconds = 3600
+
+        public var placeholder: String { "each.\(name)" }
+
+        init(reading each: ConfigObject) throws(ConfigError) {
+            name = try each.requiredString("name")
+            guard !name.isEmpty, name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }) else {
+                throw each.error("name", "must be a word of letters, digits and _ (it is ${each.<name>} and a record member), found \"\(name)\"")
+            }
+            guard let list = try each.array("values"), !list.isEmpty else { throw each.error("values", "must be a non-empty array of strings") }
+            var values: [String] = []
+            for (index, element) in list.enumerated() {
+                guard case .string(let value) = element, !value.isEmpty else {
+                    throw ConfigError(file: each.file, keyPath: each.keyPath("values[\(index)]"), message: "must be a non-empty string")
+                }
+                guard !values.contains(value) else {
+                    throw ConfigError(file: each.file, keyPath: each.keyPath("values[\(index)]"), message: "lists \"\(value)\" twice")
+                }
+                values.append(value)
+            }
+            self.values = values
+            rejectedPauseSeconds = try each.integer("rejected_pause_seconds", in: 1...604_800) ?? Each.defaultRejectedPauseSeconds
+            try each.rejectUnknownKeys()
+        }
+    }
+
+    /// What the `records` path holds: an array of records, or (`record`) the one record.
+    public enum RecordsShape: Sendable, Equatable {
+        case array, object
+    }
+
+    /// The fetcher's request budget: every attempt spends from it, and a rate-limited answer
+    /// holds every later request back for its `Retry-After`, or `rateLimitPauseSeconds`.
+    public struct Budget: Sendable {
+        public let limits: [RequestBudget.Limit]
+        public let rateLimitPauseSeconds: Int
+
+        public static let defaultRateLimitPauseSeconds = 60
+    }
+
     public let source: String
     public let stream: Stream
     public let schedule: Schedule
+    public let each: Each?
     public let request: Request
     public let pagination: Pagination?
+    public let budget: Budget?
     public let retry: RetryPolicy
+    /// The path of the records array, or of the one record (`recordsShape`).
     public let records: FieldPath
+    public let recordsShape: RecordsShape
     public let fields: [FieldSpec]
     public let settings: ServiceSettings
     /// Values substituted from the environment; logs redact them.
@@ -90,7 +144,8 @@ public struct FetcherConfig: Sendable {
 
         self.schedule = try Schedule(reading: try config.requiredObject("schedule"))
 
-        self.request = try Request(reading: try config.requiredObject("request"))
+        self.each = try config.object("each").map { (each) throws(ConfigError) in try Each(reading: each) }
+        self.request = try Request(reading: try config.requiredObject("request"), placeholders: Set([each?.placeholder].compactMap { $0 }))
 
         if let pagination = try config.object("pagination") {
             let sizeParam = try pagination.string("size_param")
@@ -110,12 +165,44 @@ public struct FetcherConfig: Sendable {
             self.pagination = nil
         }
 
+        if let budget = try config.object("budget") {
+            let limits = try RequestBudget.Limit.list(reading: budget)
+            let pause = try budget.integer("rate_limit_pause_seconds", in: 1...86_400) ?? Budget.defaultRateLimitPauseSeconds
+            try budget.rejectUnknownKeys()
+            // A schedule the budget cannot carry would stall every cycle behind the budget.
+            if let perMinute = limits.first(where: { $0.window == .seconds(60) })?.requests {
+                let perCycle = (each?.values.count ?? 1) * (pagination?.maxPages ?? 1)
+                let cyclesPerMinute = (60 + schedule.intervalSeconds - 1) / schedule.intervalSeconds
+                let perMinuteNeeded = perCycle * cyclesPerMinute
+                guard perMinuteNeeded <= perMinute else {
+                    let cadence = "\(perCycle) requests a cycle every \(schedule.intervalSeconds) s"
+                    throw budget.error("per_minute", "is \(perMinute), but \(cadence) make \(perCycle) × \(cyclesPerMinute) = \(perMinuteNeeded) a minute")
+                }
+            }
+            self.budget = Budget(limits: limits, rateLimitPauseSeconds: pause)
+        } else {
+            self.budget = nil
+        }
+
         self.retry = try RetryPolicy(reading: config, default: FetcherConfig.defaultRetry)
 
-        self.records = try FetcherConfig.path(config, "records", try config.requiredString("records"))
+        switch (try config.string("records"), try config.string("record")) {
+        case (let path?, nil):
+            self.records = try FetcherConfig.path(config, "records", path)
+            self.recordsShape = .array
+        case (nil, let path?):
+            self.records = try FetcherConfig.path(config, "record", path)
+            self.recordsShape = .object
+        case (.some, .some):
+            throw config.error("record", "goes without records: an answer holds an array of records or one record")
+        case (nil, nil):
+            throw config.error("records", "is required (or record, for an answer that is one record)")
+        }
 
         let fields = try config.requiredObject("fields")
-        let specs = try FieldSpec.list(reading: fields, reserved: [FetchedSnapshot.sourceRankField: "every record gets its source_rank"])
+        var reserved = [FetchedSnapshot.sourceRankField: "every record gets its source_rank"]
+        if let each { reserved[each.name] = "each.name puts the value asked for under it in every record" }
+        let specs = try FieldSpec.list(reading: fields, reserved: reserved)
         for field in required {
             guard let spec = specs.first(where: { $0.name == field.name }) else {
                 throw config.error("fields", "must publish \(field.name) (\(field.kind.rawValue)): the merger reads it")
@@ -137,7 +224,7 @@ public struct FetcherConfig: Sendable {
     /// What a response parse must build: each field's path below the records path. The rest
     /// of a listing (tags, platforms, other quotes) is only checked and skipped.
     public var responseFilter: JSONKeyFilter {
-        fields.reduce(JSONKeyFilter.keys([:])) { filter, field in filter.keeping(records.steps + field.path.steps) }
+        fields.reduce(JSONKeyFilter.keys([:])) { filter, field in filter.keeping(records.steps + field.keptSteps) }
     }
 
     static func path(_ config: ConfigObject, _ key: String, _ text: String) throws(ConfigError) -> FieldPath {
@@ -150,8 +237,12 @@ public struct FetcherConfig: Sendable {
 }
 
 extension FieldSpec {
+    /// What a response parse must keep of a record for this field: its path, and below an
+    /// array's elements (arrays are transparent to a filter) the member `max_of`/`min_of` names.
+    var keptSteps: [FieldPath.Step] { path.steps + (best?.member.steps ?? []) }
+
     /// Reads a `fields` object, each member one output field (`path`, `type`, `nullable`,
-    /// `positive`) in file order; a `reserved` name fails with its reason.
+    /// `positive`, `max_of` or `min_of`) in file order; a `reserved` name fails with its reason.
     static func list(reading fields: ConfigObject, reserved: [String: String] = [:]) throws(ConfigError) -> [FieldSpec] {
         var specs: [FieldSpec] = []
         for name in fields.object.keys {
@@ -163,10 +254,17 @@ extension FieldSpec {
             }
             let positive = try field.bool("positive") ?? false
             if positive, kind != .decimal, kind != .integer { throw field.error("positive", "applies to decimal and integer fields, not \(typeName)") }
+            var best: FieldSpec.Best?
+            for order in [FieldSpec.Best.Order.largest, .smallest] {
+                guard let member = try field.string(order.rawValue) else { continue }
+                guard best == nil else { throw field.error(order.rawValue, "goes without max_of: a field is the largest or the smallest value") }
+                guard kind == .decimal else { throw field.error(order.rawValue, "applies to decimal fields, not \(typeName)") }
+                best = FieldSpec.Best(order, of: try FetcherConfig.path(field, order.rawValue, member))
+            }
             specs.append(
                 FieldSpec(
                     name: name, path: try FetcherConfig.path(field, "path", try field.requiredString("path")), kind: kind,
-                    nullable: try field.bool("nullable") ?? false, positive: positive))
+                    nullable: try field.bool("nullable") ?? false, positive: positive, best: best))
             try field.rejectUnknownKeys()
         }
         guard !specs.isEmpty else { throw ConfigError(file: fields.file, keyPath: fields.path, message: "must name at least one field") }

@@ -14,13 +14,51 @@ public struct FieldSpec: Sendable, Equatable {
     /// Only a value above zero counts: CryptoCompare pads the days before a coin existed with
     /// zero candles, which must be skipped rather than stored as prices.
     public let positive: Bool
+    /// The best of an array's values instead of one value (`max_of`/`min_of`): `path` names
+    /// the array (a side of an order book), `member` each element's value (its price).
+    public let best: Best?
 
-    public init(name: String, path: FieldPath, kind: Kind, nullable: Bool = false, positive: Bool = false) {
+    /// The largest or smallest of each element's `member`, compared as exact decimals: an
+    /// upstream's own sort order is not trusted.
+    public struct Best: Sendable, Equatable {
+        public enum Order: String, Sendable {
+            case largest = "max_of"
+            case smallest = "min_of"
+        }
+
+        public let order: Order
+        public let member: FieldPath
+
+        public init(_ order: Order, of member: FieldPath) {
+            self.order = order
+            self.member = member
+        }
+
+        /// The best value of `elements`: nil when there are none, `.invalid` when any
+        /// element's member is not a decimal (a malformed level makes the side unreadable).
+        func pick(_ elements: [JSONValue]) -> Result<DecimalNumber?, ProblemError> {
+            var best: DecimalNumber?
+            for element in elements {
+                let value: DecimalNumber?
+                switch member.resolve(in: element) {
+                case .number(let text), .string(let text): value = DecimalNumber(text)
+                default: value = nil
+                }
+                guard let value else { return .failure(ProblemError(problem: .invalid)) }
+                if let current = best, order == .largest ? value <= current : value >= current { continue }
+                best = value
+            }
+            return .success(best)
+        }
+    }
+
+    public init(name: String, path: FieldPath, kind: Kind, nullable: Bool = false, positive: Bool = false, best: Best? = nil) {
         self.name = name
         self.path = path
         self.kind = kind
         self.nullable = nullable
         self.positive = positive
+        self.best = best
     }
 
     /// Why a record's field could not be published.
@@ -32,8 +70,16 @@ public struct FieldSpec: Sendable, Equatable {
     /// The published value of this field in `record`: a JSON value of the field's type, `null`
     /// for an absent nullable field, or the problem that makes the record unpublishable.
     public func extract(from record: JSONValue) -> Result<JSONValue, ProblemError> {
-        guard let raw = path.resolve(in: record), raw != .null else {
-            return nullable ? .success(.null) : .failure(ProblemError(problem: .missing))
+        guard var raw = path.resolve(in: record), raw != .null else {
+            return absent
+        }
+        if let best {
+            guard case .array(let elements) = raw else { return .failure(ProblemError(problem: .invalid)) }
+            switch best.pick(elements) {
+            case .success(let picked?): raw = .number(picked.text)
+            case .success(nil): return absent
+            case .failure(let problem): return .failure(problem)
+            }
         }
         guard let value = kind.coerce(raw) else {
             return .failure(ProblemError(problem: .invalid))
@@ -44,6 +90,11 @@ public struct FieldSpec: Sendable, Equatable {
             }
         }
         return .success(value)
+    }
+
+    /// A value that is not there: `null` when the field may be, else the record is skipped.
+    var absent: Result<JSONValue, ProblemError> {
+        nullable ? .success(.null) : .failure(ProblemError(problem: .missing))
     }
 
     public struct ProblemError: Error, Sendable { public let problem: Problem }

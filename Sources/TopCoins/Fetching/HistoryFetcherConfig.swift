@@ -138,10 +138,7 @@ public struct HistoryFetcherConfig: Sendable {
         try window.rejectUnknownKeys()
 
         if let budget = try config.object("budget") {
-            var limits: [RequestBudget.Limit] = []
-            if let perSecond = try budget.integer("per_second", in: 1...100_000) { limits.append(.init(requests: perSecond, window: .seconds(1))) }
-            if let perMinute = try budget.integer("per_minute", in: 1...1_000_000) { limits.append(.init(requests: perMinute, window: .seconds(60))) }
-            guard !limits.isEmpty else { throw config.error("budget", "must set per_second, per_minute or both") }
+            let limits = try RequestBudget.Limit.list(reading: budget)
             try budget.rejectUnknownKeys()
             self.budget = limits
         } else {
@@ -206,7 +203,7 @@ public struct HistoryFetcherConfig: Sendable {
 
     /// What a response parse must build: each field's path below the records path.
     public var responseFilter: JSONKeyFilter {
-        fields.reduce(JSONKeyFilter.keys([:])) { filter, field in filter.keeping(records.steps + field.path.steps) }
+        fields.reduce(JSONKeyFilter.keys([:])) { filter, field in filter.keeping(records.steps + field.keptSteps) }
     }
 }
 

@@ -14,11 +14,12 @@ public struct RecordMapper: Sendable {
     }
 
     /// Maps `records` in order; `source_rank` is each record's 1-based position in the input.
-    public func map(_ records: [JSONValue]) -> Output {
+    /// `leading` members come first in every record (an `each` value: `book`).
+    public func map(_ records: [JSONValue], leading: [(String, JSONValue)] = []) -> Output {
         var output = Output()
         output.records.reserveCapacity(records.count)
         nextRecord: for (index, record) in records.enumerated() {
-            var mapped = JSONObject()
+            var mapped = JSONObject(leading)
             for field in fields {
                 switch field.extract(from: record) {
                 case .success(let value):

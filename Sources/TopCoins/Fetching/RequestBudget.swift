@@ -6,6 +6,9 @@ import Synchronization
 /// its own counting windows, none of them sees more; each is lengthened by
 /// `jitterAllowance`, so a request held up on the way does not land in the receiver's next
 /// window beside the ones sent after it.
+///
+/// A budget may also be held off: after a rate-limited answer, no request leaves until the
+/// pause is over (Bitso locks an IP out for a minute, and for a day when it keeps asking).
 public final class RequestBudget: Sendable {
     public struct Limit: Sendable, Equatable {
         public let requests: Int
@@ -20,28 +23,54 @@ public final class RequestBudget: Sendable {
     public static let jitterAllowance = Duration.milliseconds(100)
 
     public let limits: [Limit]
-    /// When the latest requests leave (reserved, so possibly ahead of now), ascending; as
-    /// many as the largest limit needs.
-    private let departures: Mutex<[ContinuousClock.Instant]>
-    private let kept: Int
+    /// How long a rate-limited answer without `Retry-After` holds every request back; nil: a
+    /// rate limit holds nothing back beyond the retry's own wait.
+    public let rateLimitPause: Duration?
 
-    public init(limits: [Limit]) {
-        self.limits = limits
-        self.kept = limits.map(\.requests).max() ?? 0
-        self.departures = Mutex([])
+    struct State {
+        /// When the latest requests leave (reserved, so possibly ahead of now), ascending; as
+        /// many as the largest limit needs.
+        var departures: [ContinuousClock.Instant] = []
+        /// No request leaves before this (a rate limit's pause).
+        var heldUntil: ContinuousClock.Instant?
     }
 
-    /// Reserves the earliest departure at or after `now` that keeps every limit, and returns it.
+    private let state: Mutex<State>
+    private let kept: Int
+
+    public init(limits: [Limit], rateLimitPause: Duration? = nil) {
+        self.limits = limits
+        self.rateLimitPause = rateLimitPause
+        self.kept = limits.map(\.requests).max() ?? 0
+        self.state = Mutex(State())
+    }
+
+    /// Reserves the earliest departure at or after `now` that keeps every limit and any
+    /// hold-off, and returns it.
     public func reserve(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
-        departures.withLock { departures in
-            var departure = max(now, departures.last ?? now)
-            for limit in limits where departures.count >= limit.requests {
-                departure = max(departure, departures[departures.count - limit.requests] + limit.window + RequestBudget.jitterAllowance)
+        state.withLock { state in
+            var departure = max(now, state.departures.last ?? now, state.heldUntil ?? now)
+            for limit in limits where state.departures.count >= limit.requests {
+                departure = max(departure, state.departures[state.departures.count - limit.requests] + limit.window + RequestBudget.jitterAllowance)
             }
-            departures.append(departure)
-            if departures.count > kept { departures.removeFirst(departures.count - kept) }
+            state.departures.append(departure)
+            if state.departures.count > kept { state.departures.removeFirst(state.departures.count - kept) }
             return departure
         }
+    }
+
+    /// Holds every later departure back until `retryAfter` seconds (the upstream's word), or
+    /// `rateLimitPause` when it gave none, after `now`; returns the pause, or nil when this
+    /// budget has no `rateLimitPause` (then nothing is held). A hold never shortens one
+    /// already in force, and departures already reserved inside it are not moved: only
+    /// requests that reserve afterwards wait.
+    public func holdOff(retryAfter: Double?, now: ContinuousClock.Instant) -> Duration? {
+        guard let rateLimitPause else { return nil }
+        let pause = retryAfter.map { Duration.milliseconds(Int64(($0 * 1000).rounded(.up))) } ?? rateLimitPause
+        state.withLock { state in
+            state.heldUntil = max(state.heldUntil ?? now, now + pause)
+        }
+        return pause
     }
 
     /// Waits for this request's turn; false when the task was cancelled meanwhile.
@@ -53,5 +82,17 @@ public final class RequestBudget: Sendable {
             return false
         }
         return true
+    }
+}
+
+extension RequestBudget.Limit {
+    /// Reads a config's `budget` object's `per_second` and `per_minute` (at least one); the
+    /// caller reads any keys of its own and rejects unknown ones.
+    static func list(reading budget: ConfigObject) throws(ConfigError) -> [RequestBudget.Limit] {
+        var limits: [RequestBudget.Limit] = []
+        if let perSecond = try budget.integer("per_second", in: 1...100_000) { limits.append(.init(requests: perSecond, window: .seconds(1))) }
+        if let perMinute = try budget.integer("per_minute", in: 1...1_000_000) { limits.append(.init(requests: perMinute, window: .seconds(60))) }
+        guard !limits.isEmpty else { throw ConfigError(file: budget.file, keyPath: budget.path, message: "must set per_second, per_minute or both") }
+        return limits
     }
 }

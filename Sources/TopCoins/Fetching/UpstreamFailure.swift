@@ -71,6 +71,9 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
         if status == 401 || status == 402 || status == 403 || bodyError?.isKeyProblem == true {
             return .failure(.keyProblem(status: status, message: message))
         }
+        if bodyError?.isValidation == true {
+            return .failure(.rejected(status: status, message: message))
+        }
         if status >= 500 || status == 408 {
             return .failure(.server(status: status, message: message))
         }
@@ -101,6 +104,9 @@ struct UpstreamErrorBody: Equatable {
     let isRateLimit: Bool
     let isQuotaExhausted: Bool
     let isKeyProblem: Bool
+    /// The upstream refused what was asked (Bitso's 03xx, `0301` an unknown book), under
+    /// whatever HTTP status: the same request cannot succeed later.
+    let isValidation: Bool
 
     init?(document: JSONValue) {
         func text(_ value: JSONValue?) -> String? {
@@ -117,36 +123,40 @@ struct UpstreamErrorBody: Equatable {
             self.init(
                 code: literal, message: text(document["status"]?["error_message"]) ?? "error \(literal)", cooldownSeconds: nil,
                 isRateLimit: [1008, 1009, 1010, 1011, 429].contains(code), isQuotaExhausted: [1009, 1010].contains(code),
-                isKeyProblem: (1001...1007).contains(code) || [401, 403, 10002, 10005, 10010, 10011].contains(code))
+                isKeyProblem: (1001...1007).contains(code) || [401, 403, 10002, 10005, 10010, 10011].contains(code), isValidation: false)
         } else if case .string("Error") = document["Response"] {
             let code = text(document["Type"]) ?? ""
             self.init(
                 code: code, message: text(document["Message"]) ?? "error", cooldownSeconds: text(document["Cooldown"]).flatMap(Double.init),
-                isRateLimit: code == "99", isQuotaExhausted: false, isKeyProblem: false)
+                isRateLimit: code == "99", isQuotaExhausted: false, isKeyProblem: false, isValidation: false)
         } else if case .object(let err) = document["Err"], err.count > 0 {
             let message = text(err["message"]) ?? "error"
             let lower = message.lowercased()
             self.init(
                 code: text(err["type"]) ?? "", message: message, cooldownSeconds: nil,
                 isRateLimit: lower.contains("rate limit"), isQuotaExhausted: false,
-                isKeyProblem: lower.contains("api key") || lower.contains("apikey"))
+                isKeyProblem: lower.contains("api key") || lower.contains("apikey"), isValidation: false)
         } else if case .bool(false) = document["success"] {
+            // Bitso: 02 authentication, 03 validation, 08 throttling (its codes are 4-digit strings).
             let code = text(document["error"]?["code"]) ?? ""
             self.init(
                 code: code, message: text(document["error"]?["message"]) ?? "error", cooldownSeconds: nil,
-                isRateLimit: code.hasPrefix("08"), isQuotaExhausted: false, isKeyProblem: code.hasPrefix("02"))
+                isRateLimit: code.hasPrefix("08"), isQuotaExhausted: false, isKeyProblem: code.hasPrefix("02"), isValidation: code.hasPrefix("03"))
         } else {
             return nil
         }
     }
 
-    init(code: String, message: String, cooldownSeconds: Double?, isRateLimit: Bool, isQuotaExhausted: Bool, isKeyProblem: Bool) {
+    init(
+        code: String, message: String, cooldownSeconds: Double?, isRateLimit: Bool, isQuotaExhausted: Bool, isKeyProblem: Bool, isValidation: Bool
+    ) {
         self.code = code
         self.message = message
         self.cooldownSeconds = cooldownSeconds
         self.isRateLimit = isRateLimit
         self.isQuotaExhausted = isQuotaExhausted
         self.isKeyProblem = isKeyProblem
+        self.isValidation = isValidation
     }
 }
 

@@ -2,14 +2,16 @@ import Logging
 
 /// One upstream request with its config's retries, the path every fetcher shares: the HTTP
 /// exchange, status and body classified together (`UpstreamFailure.classify`), the records
-/// array at the config's `records` path, and backoff as `RetryPolicy` says. A config may add
-/// a request budget that every attempt spends from, and an answer that means "the upstream
-/// has no data for this": that one is reported, never retried.
+/// array at the config's `records` path (or the one record at its `record` path), and backoff
+/// as `RetryPolicy` says. A config may add a request budget that every attempt spends from
+/// (which a rate-limited answer may hold off), and an answer that means "the upstream has no
+/// data for this": that one is reported, never retried.
 public struct UpstreamRequester: Sendable {
     let http: HTTPClient
     let source: String
     let retry: RetryPolicy
     let records: FieldPath
+    let recordsShape: FetcherConfig.RecordsShape
     /// What a response parse builds: the records' mapped fields, nothing else.
     let responseFilter: JSONKeyFilter
     let budget: RequestBudget?
@@ -17,13 +19,14 @@ public struct UpstreamRequester: Sendable {
     let logger: Logger
 
     public init(
-        http: HTTPClient, source: String, retry: RetryPolicy, records: FieldPath, responseFilter: JSONKeyFilter, budget: RequestBudget? = nil,
-        noData: NoDataRule? = nil, logger: Logger
+        http: HTTPClient, source: String, retry: RetryPolicy, records: FieldPath, recordsShape: FetcherConfig.RecordsShape = .array,
+        responseFilter: JSONKeyFilter, budget: RequestBudget? = nil, noData: NoDataRule? = nil, logger: Logger
     ) {
         self.http = http
         self.source = source
         self.retry = retry
         self.records = records
+        self.recordsShape = recordsShape
         self.responseFilter = responseFilter
         self.budget = budget
         self.noData = noData
@@ -52,7 +55,7 @@ public struct UpstreamRequester: Sendable {
                     status: response.status, retryAfterHeader: response.header("Retry-After"), body: response.body, now: .now, keeping: responseFilter)
                 {
                 case .success(let document):
-                    switch recordsArray(in: document) {
+                    switch recordsShape.records(at: records, in: document) {
                     case .success(let items): return .records(items)
                     case .failure(let malformed): failure = malformed
                     }
@@ -65,6 +68,12 @@ public struct UpstreamRequester: Sendable {
                 failure = .transport(error.message)
             } catch {
                 return .cancelled
+            }
+            if case .rateLimited(let retryAfter, _) = failure, let pause = budget?.holdOff(retryAfter: retryAfter, now: .now) {
+                var holdMetadata = metadata
+                holdMetadata.merge(
+                    ["source": "\(source)", "error": "\(failure)", "pause_s": "\(String(format3: Double(pause.milliseconds) / 1000))"], uniquingKeysWith: { $1 })
+                logger.warning("upstream rate limit: every request held back", metadata: holdMetadata)
             }
             let delay = retry.delay(after: failure, attempt: attempt, jitter: Double.random(in: 0..<1))
             var lineMetadata = metadata
@@ -83,11 +92,18 @@ public struct UpstreamRequester: Sendable {
             attempt += 1
         }
     }
+}
 
-    func recordsArray(in document: JSONValue) -> Result<[JSONValue], UpstreamFailure> {
-        guard let found = records.resolve(in: document) else { return .failure(.malformed("no value at records path \"\(records)\"")) }
-        guard case .array(let items) = found else { return .failure(.malformed("records path \"\(records)\" holds \(found.kindName), not an array")) }
-        return .success(items)
+extension FetcherConfig.RecordsShape {
+    /// The records at `path` of an answer: the array there, or the one object (`record`).
+    public func records(at path: FieldPath, in document: JSONValue) -> Result<[JSONValue], UpstreamFailure> {
+        switch (self, path.resolve(in: document)) {
+        case (_, nil): .failure(.malformed("no value at records path \"\(path)\""))
+        case (.array, .array(let items)?): .success(items)
+        case (.object, .object(let record)?): .success([.object(record)])
+        case (.array, let found?): .failure(.malformed("records path \"\(path)\" holds \(found.kindName), not an array"))
+        case (.object, let found?): .failure(.malformed("record path \"\(path)\" holds \(found.kindName), not an object"))
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 /// Fields: `last_attempt_at`, `last_success_at`, `last_error_at` (unix ms), `last_error`,
 /// `last_error_reason`, `last_duration_ms`, counters `cycles_ok`, `cycles_failed`,
 /// `failed.<reason>`, and per component the last cycle's figures (`records_kept`,
-/// `skipped.<reason>`, `rows`, `left_out.<reason>`). Readers get them decoded as a `Record`.
+/// `skipped.<reason>`, `rows`, `left_out.<reason>`; `values_published`, `values_failed`,
+/// `values_parked` for a fetcher's `each` values). Readers get them decoded as a `Record`.
 public struct PipelineStatus: Sendable {
     public static let index = HistoryKeys().statusIndex
 
@@ -23,8 +24,9 @@ public struct PipelineStatus: Sendable {
         static let cyclesFailed = "cycles_failed"
         /// `failed.<reason>`: failed steps by reason.
         static let failedPrefix = "failed."
-        /// The last step's figures: `records_kept`, `rows`, `skipped.<reason>`, `left_out.<reason>`.
-        static let figures: Set<String> = ["records_kept", "rows"]
+        /// The last step's figures: `records_kept`, `rows`, `skipped.<reason>`, `left_out.<reason>`,
+        /// and for a fetcher's `each` values `values_published`, `values_failed`, `values_parked`.
+        static let figures: Set<String> = ["records_kept", "rows", "values_published", "values_failed", "values_parked"]
         static let figurePrefixes = ["skipped.", "left_out."]
 
         static func isFigure(_ field: String) -> Bool {

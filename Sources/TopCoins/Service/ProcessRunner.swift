@@ -75,13 +75,13 @@ private func rememberTermination(_ signal: Int32) {
     terminationRequested.store(true, ordering: .relaxed)
 }
 
-/// The `price-fetcher` and `rank-fetcher` programs: the same code, different configs.
+/// The `price-fetcher`, `rank-fetcher` and `book-fetcher` programs: the same code, different configs.
 public enum FetcherProgram {
     /// The merger's schema for the streams these fetchers feed.
     static let requiredFields = ["price-fetcher": MergeRule.priceFields, "rank-fetcher": MergeRule.rankFields]
 
     /// Runs the fetcher from the config at `configPath`: on its schedule until SIGTERM or
-    /// SIGINT, or one cycle with `once` (exit 1 when that cycle fails).
+    /// SIGINT, or one cycle with `once` (exit 1 when any value that cycle asked failed).
     public static func main(executable: String, configPath: String, once: Bool) async -> Never {
         let (logger, config) = ProcessRunner.start(executable: executable, configPath: configPath) { (object) throws(ConfigError) in
             try FetcherConfig(reading: object, requiring: FetcherProgram.requiredFields[executable] ?? [])
@@ -91,8 +91,8 @@ public enum FetcherProgram {
         let fetcher = Fetcher(config: config, http: http, redis: redis, logger: logger)
         var exitCode: Int32 = 0
         if once {
-            let result = await fetcher.runCycle(publishDeadline: .now.advanced(by: .seconds(10)))
-            if case .failure = result { exitCode = 1 }
+            let summary = await fetcher.runCycle(publishDeadline: .now.advanced(by: .seconds(10)))
+            if !summary.succeeded { exitCode = 1 }
         } else {
             await ProcessRunner.run([FetcherService(fetcher: fetcher, logger: logger)], logger: logger)
         }
