@@ -351,6 +351,20 @@ struct SpreadAPITests {
                 }
             }
 
+            // Hours the monitor has not closed (their stored summaries gone, as before the
+            // monitor closes them) are computed from their observations, the one after each
+            // ending its last breach, and the episodes that opened in them.
+            _ = try await bed.redis.del([SpreadKeys().summaries("usd_mxn", width: .hour)])
+            _ = try await bed.redis.send(["INCR", RedisArgument(SpreadKeys().version)])
+            let computed = Self.buckets(world, book: "usd_mxn", width: Self.hour)
+            let recomputed = Self.array(try Self.json(try await api.request("/spreads/summary?book=usd_mxn&from=\(Self.iso(first / Self.hour * Self.hour))"))["data"])
+            #expect(recomputed.map { Self.text($0["start"]) } == computed.keys.sorted().map { Self.iso($0) })
+            #expect(computed.values.contains { $0.millisecondsAbove > 0 } && computed.values.contains { $0.episodes > 0 })
+            for element in recomputed {
+                let row = Self.row(element)
+                Self.check(row: row, expected: computed[Timestamp(iso8601: row["start"] ?? "")?.milliseconds ?? 0] ?? Bucket(), "computed usd_mxn hour \(row["start"] ?? "")")
+            }
+
             // Alerts: every episode over the retention, and the open ones.
             let episodes = world.episodes.sorted { $0.startedAt < $1.startedAt }
             #expect(episodes.contains { $0.endedAt == nil } && episodes.contains { $0.endedAt != nil })

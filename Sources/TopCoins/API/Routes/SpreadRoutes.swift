@@ -40,7 +40,9 @@ struct SpreadRoutes: Sendable {
             if rows.count > config.maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(rows.count), maxPoints: config.maxPoints) }
         }
         if books.count > 1 { rows.sort { ($0.observedAt, $0.book) < ($1.observedAt, $1.book) } }
-        let tag = AssetRoutes.tag(["spreads", "\(version)", book ?? "", "\(from.milliseconds)", "\(to.milliseconds)", format.rawValue])
+        // The content's identity: which rows (a contiguous run of the stored ones) of which version.
+        let tag = AssetRoutes.tag(
+            ["spreads", "\(version)", book ?? "", "\(rows.count)", "\(rows.first?.observedAt.milliseconds ?? 0)", "\(rows.last?.observedAt.milliseconds ?? 0)", format.rawValue])
         return validators(tag, newest: rows.last?.observedAt, to: to, now: now).response(to: request, headers: [.vary: "Accept"]) { headers in
             AssetRoutes.body(
                 format, &headers,
@@ -84,7 +86,11 @@ struct SpreadRoutes: Sendable {
             rows = try await summaryRows(books: books, all: book == nil, width: width, first: first, last: last, format: format, version: version)
             cache.remember(rows, as: key)
         }
-        let tag = AssetRoutes.tag(["summary", "\(version)", book ?? "", width.rawValue, "\(from.milliseconds)", "\(to.milliseconds)", format.rawValue])
+        // The answer names the buckets' range, not the instants asked: equal answers (the
+        // default range, asked again within the hour) share a tag and revalidate.
+        let (shownFrom, shownTo) = first <= last ? (first, last) : (from, to)
+        let tag = AssetRoutes.tag(
+            ["summary", "\(version)", book ?? "", width.rawValue, "\(shownFrom.milliseconds)", "\(shownTo.milliseconds)", format.rawValue])
         return validators(tag, newest: rows.newest, to: to.adding(milliseconds: width.milliseconds), now: now).response(to: request, headers: [.vary: "Accept"])
         { headers in
             AssetRoutes.body(
@@ -93,7 +99,7 @@ struct SpreadRoutes: Sendable {
                     var head = JSONWriter(reservingCapacity: 160 + rows.bytes.count)
                     head.raw("{\"book\":")
                     head.value(book.map { .string($0) } ?? .null)
-                    head.raw(",\"by\":\"\(width.rawValue)\",\"from\":\"\(from.iso8601)\",\"to\":\"\(to.iso8601)\",\"count\":\(rows.count),\"data\":[")
+                    head.raw(",\"by\":\"\(width.rawValue)\",\"from\":\"\(shownFrom.iso8601)\",\"to\":\"\(shownTo.iso8601)\",\"count\":\(rows.count),\"data\":[")
                     var buffer = ByteBuffer(bytes: head.bytes)
                     buffer.writeBytes(rows.bytes)
                     buffer.writeString("]}")
@@ -155,7 +161,8 @@ struct SpreadRoutes: Sendable {
             ? try await spreads.openEpisodes(book: book).filter { $0.startedAt >= from && $0.startedAt <= to }
             : try await spreads.episodes(book: book, from: from, to: to)
         if episodes.count > config.maxPoints { throw SeriesQuery.tooManyPoints(atLeast: Int64(episodes.count), maxPoints: config.maxPoints) }
-        let tag = AssetRoutes.tag(["alerts", "\(version)", book ?? "", openOnly ? "open" : "all", "\(from.milliseconds)", "\(to.milliseconds)", format.rawValue])
+        let tag = AssetRoutes.tag(
+            ["alerts", "\(version)", book ?? "", "\(episodes.count)", episodes.first?.id ?? "", episodes.last?.id ?? "", format.rawValue])
         let newest = episodes.map { $0.endedAt ?? $0.startedAt }.max()
         // Open episodes change with any observation: never the settled max-age.
         return validators(tag, newest: newest, to: openOnly ? now : to, now: now).response(to: request, headers: [.vary: "Accept"]) { headers in
