@@ -78,7 +78,7 @@ struct SpreadRoutes: Sendable {
         if buckets > Int64(config.maxPoints) { throw SeriesQuery.tooManyPoints(atLeast: buckets, maxPoints: config.maxPoints) }
         let books = try await selected(book)
         let version = try await spreads.version()
-        let key = SpreadAnswerCache.Key(books: books, width: width, first: first.milliseconds, last: last.milliseconds, format: format)
+        let key = SpreadAnswerCache.Key(books: books, all: book == nil, width: width, first: first.milliseconds, last: last.milliseconds, format: format)
         let rows: SpreadAnswerCache.Rows
         if let cached = cache.rows(key, version: version) {
             rows = cached

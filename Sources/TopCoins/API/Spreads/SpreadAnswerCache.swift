@@ -1,11 +1,12 @@
 import Synchronization
 
-/// Rendered `/spreads/summary` rows by the normalised query (books, width, first and last
-/// bucket, format), each valid while `SpreadStore.version()` stands: a hit costs the one GET
+/// Rendered `/spreads/summary` rows by the normalised query (books, whether every book was
+/// asked (its rows name their book), width, first and last bucket, format), each valid while `SpreadStore.version()` stands: a hit costs the one GET
 /// of the version. At most `byteLimit` bytes in all, the least recently used going first.
 final class SpreadAnswerCache: Sendable {
     struct Key: Hashable {
         let books: [String]
+        let all: Bool
         let width: SpreadSummary.Width
         let first: Int64
         let last: Int64
