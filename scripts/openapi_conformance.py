@@ -87,8 +87,11 @@ def check(method, path, headers=None):
         validator = OAS30Validator(schema)
         for error in validator.iter_errors(json.loads(body)):
             problems.append(f"{method} {path}: {status} body: {error.message} at {list(error.absolute_path)}")
-    if media == "text/csv" and not body.startswith(b"Rank,Symbol,Price USD\r\n"):
-        problems.append(f"{method} {path}: CSV does not start with the header line")
+    # The header line is the one the operation's CSV example opens with.
+    example = content[media].get("example")
+    header = (example if isinstance(example, str) else "Rank,Symbol,Price USD").split("\r\n")[0] + "\r\n"
+    if media == "text/csv" and not body.startswith(header.encode()):
+        problems.append(f"{method} {path}: CSV does not start with the header line {header.strip()}")
     return status, problems
 
 
@@ -108,6 +111,10 @@ requests = [
     ("GET", "/no/such/path", None),
     ("GET", "/dashboard", None), ("GET", "/dashboard?asset=999999999", None), ("GET", "/dashboard?sma=1", None), ("GET", "/docs", None),
     ("HEAD", "/docs", None),
+    ("GET", "/spreads", None), ("GET", "/spreads?format=csv", None), ("GET", "/spreads?book=nope", None),
+    ("GET", "/spreads?from=junk", None), ("HEAD", "/spreads", None), ("GET", "/spreads/summary", None),
+    ("GET", "/spreads/summary?by=day&format=csv", None), ("GET", "/spreads/summary?by=week", None),
+    ("GET", "/alerts", None), ("GET", "/alerts?state=open&format=csv", None), ("GET", "/alerts?state=closed", None),
 ]
 problems = []
 for method, path, headers in requests:

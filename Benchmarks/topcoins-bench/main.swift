@@ -17,6 +17,7 @@ import Glibc
 ///     topcoins-bench freshness REDIS_URL API_PORT COINS TRIALS
 ///     topcoins-bench streams REDIS_URL PRICE_RECORDS RANK_RECORDS MESSAGES
 ///     topcoins-bench rankings COINS POINTS RUNS
+///     topcoins-bench spreads REDIS_URL DAYS
 
 struct Summary {
     let values: [Double]
@@ -363,6 +364,95 @@ func rankings(coins: Int, points: Int, runs: Int) async throws {
     print("rankings recompute after a new snapshot of \(coins) coins over \(points) minute points (and 365 daily closes): CPU ms \(Summary(values: times).line)")
 }
 
+/// `days` of 10-second observations of `btc_mxn` and `usd_mxn` up to now, written through
+/// `SpreadWriter` as the spread monitor writes them: each observation with its counters, the
+/// episodes it opens and closes, and the summaries of the hours and days it closes. Spreads
+/// wander around the 0.1 % threshold; every 50th book is crossed, one-sided or stale. Prints
+/// the count, the seeding time and the Redis memory per observation.
+func spreads(_ redisURL: String, days: Int) async throws {
+    let endpoint = try RedisEndpoint(url: redisURL)
+    let books = ["btc_mxn", "usd_mxn"]
+    let setup = RedisClient(endpoint: endpoint)
+    try await SpreadWriter(redis: setup, alertStream: "topcoins:alerts", alertStreamLength: 10_000, retentionDays: 30).publish(rules: books.map { BookRules.defaults(for: $0) })
+    let end = Timestamp.now.milliseconds / 10_000 * 10_000
+    let count = days * 8640
+    let started = wallMilliseconds()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for (bookIndex, book) in books.enumerated() {
+            group.addTask {
+                let redis = RedisClient(endpoint: endpoint)
+                let writer = SpreadWriter(redis: redis, alertStream: "topcoins:alerts", alertStreamLength: 10_000, retentionDays: 30)
+                let rules = BookRules.defaults(for: book)
+                let ask = DecimalNumber(bookIndex == 0 ? "1703000" : "17.25")!
+                let (askUnits, askScale): (Int64, UInt8) = bookIndex == 0 ? (170_300_000, 2) : (172_500, 4)
+                var random = SplitMix64(seed: UInt64(bookIndex + 1))
+                var state: String?
+                var open: AlertEpisode?
+                var starts: [Timestamp] = []
+                var buckets: [SpreadSummary.Width: [SpreadObservation]] = [.hour: [], .day: []]
+                for index in 0..<count {
+                    let time = Timestamp(milliseconds: end - Int64(count - 1 - index) * 10_000 + Int64(bookIndex))
+                    // Spreads of 0 to 0.2 % of the ask, in the ask's own digits.
+                    let bidUnits = askUnits - Int64(random.next() % UInt64(askUnits / 500))
+                    let roll = index % 50
+                    let bid = roll == 7 ? nil : roll == 17 ? DecimalNumber(mantissa: askUnits + 1, scale: askScale) : DecimalNumber(mantissa: bidUnits, scale: askScale)
+                    let updated = roll == 29 ? time.adding(milliseconds: -120_000) : time.adding(milliseconds: -300)
+                    let quote = BookQuote(book: book, bid: bid, ask: ask, sequence: Int64(index), updatedAt: updated)
+                    let observation = SpreadObservation(quote: quote, observedAt: time, rules: rules)
+                    var change = SpreadWriter.Change(observation: observation, before: state, after: String(index))
+                    change.counters = [("observations", 1)] + (observation.breach ? [("breaches", 1)] : [])
+                    change.counters += SpreadFlags.named.filter { observation.flags.contains($0.0) }.map { ("flagged_\($0.1)", 1) }
+                    if observation.flags.isEmpty, let spread = observation.spreadPct {
+                        if var episode = open {
+                            if spread < rules.clearBelowPct {
+                                episode.state = .closed
+                                episode.endedAt = time
+                                open = nil
+                            } else {
+                                episode.peakSpreadPct = max(episode.peakSpreadPct, spread)
+                                open = episode
+                            }
+                            change.episodes = [episode]
+                        } else if observation.breach {
+                            let episode = AlertEpisode(book: book, state: .open, thresholdPct: rules.thresholdPct, startedAt: time, endedAt: nil, peakSpreadPct: spread)
+                            open = episode
+                            starts.append(time)
+                            change.episodes = [episode]
+                            change.alerts = [[("id", episode.id), ("state", "open")]]
+                            change.counters.append(("episodes", 1))
+                        }
+                    }
+                    for width in SpreadSummary.Width.allCases {
+                        if let last = buckets[width]!.last, width.start(of: last.observedAt) != width.start(of: time) {
+                            let closed = SpreadSummary.buckets(of: buckets[width]! + [observation], width: width, maxGapSeconds: rules.maxGapSeconds, episodeStarts: starts)
+                            change.summaries.append((width, closed[0]))
+                            buckets[width]!.removeAll(keepingCapacity: true)
+                        }
+                        buckets[width]!.append(observation)
+                    }
+                    guard try await writer.write(change) == .written else { fail("the spread state moved under the seeding of \(book)") }
+                    state = String(index)
+                    if starts.count > 64 { starts.removeFirst(32) }
+                }
+                await redis.shutdown()
+            }
+        }
+        try await group.waitForAll()
+    }
+    let seconds = (wallMilliseconds() - started) / 1000
+    // Memory of one day's hour keys of one book, per observation in them.
+    let keys = SpreadKeys()
+    let hours = try await setup.zrangeByScore(keys.hours(books[0]), minimum: String(end - 86_400_000), maximum: "+inf")
+    var bytes = 0
+    var stored = 0
+    for hour in hours {
+        bytes += try await setup.send(["MEMORY", "USAGE", RedisArgument(keys.observations(books[0], hour: Timestamp(milliseconds: hour.score))), "SAMPLES", "0"]).int ?? 0
+        stored += try await setup.send(["ZCARD", RedisArgument(keys.observations(books[0], hour: Timestamp(milliseconds: hour.score)))]).int ?? 0
+    }
+    print("spreads seeded: \(count * books.count) observations of \(books.count) books over \(days) days through SpreadWriter in \(fmt(seconds)) s (\(Int(Double(count * books.count) / seconds))/s); Redis memory per observation \(stored > 0 ? bytes / stored : 0) bytes")
+    await setup.shutdown()
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     switch arguments.first {
@@ -375,6 +465,7 @@ do {
     case "candles" where arguments.count == 4: try await candles(arguments[1], coins: Int(arguments[2])!, days: Int(arguments[3])!)
     case "old-history" where arguments.count == 4: try await oldHistory(arguments[1], coins: Int(arguments[2])!, snapshots: Int(arguments[3])!)
     case "rankings" where arguments.count == 4: try await rankings(coins: Int(arguments[1])!, points: Int(arguments[2])!, runs: Int(arguments[3])!)
+    case "spreads" where arguments.count == 3: try await spreads(arguments[1], days: Int(arguments[2])!)
     case "freshness" where arguments.count == 5: try await freshness(arguments[1], port: Int(arguments[2])!, coins: Int(arguments[3])!, trials: Int(arguments[4])!)
     default: fail("usage: see the comment at the top of main.swift")
     }

@@ -98,6 +98,14 @@ struct BrowserTests {
                 #expect(String(points.split(separator: " ").count) == expected && expected == "89", "\(expected ?? "?")")
             }
 
+            // The spread monitor's record, as it writes it: two books, one with an open alert.
+            let spreads = try await SpreadAPITests.seed(bed, now: Timestamp.now)
+            let openAlerts = spreads.episodes.filter { $0.endedAt == nil }.map { "\($0.book)-\($0.startedAt)" }
+            #expect(!openAlerts.isEmpty)
+            try await Faults.waitUntil("spreads on the dashboard") {
+                String(decoding: try await api.request("/dashboard").body, as: UTF8.self).contains("data-alert=")
+            }
+
             let browser = try await Chromium.start(in: bed.directory, width: 1200, height: 900)
             do {
                 // The chart on its own: the browser's own count of the polylines' vertices.
@@ -131,6 +139,9 @@ struct BrowserTests {
                       failed: performance.getEntriesByType('resource').filter(e => e.responseStatus !== 200).map(e => e.name),
                       refresh: !!document.querySelector('meta[http-equiv=refresh]'),
                       spreads: !!document.getElementById('spreads'),
+                      books: [...document.querySelectorAll('#spread-books tbody tr')].map(r => [r.dataset.book, r.cells[1].textContent, r.cells[3].textContent, r.cells[4].textContent]),
+                      alerts: [...document.querySelectorAll('#spread-books [data-alert]')].map(e => e.dataset.alert),
+                      summaryLink: !!document.querySelector('#spreads a[href="/spreads/summary?format=csv"]'),
                       state: document.getElementById('state').textContent
                     })
                     """,
@@ -150,6 +161,12 @@ struct BrowserTests {
                 #expect(AssetAPITests.array(facts["hostile"]) == [.string(hostileName)], "\(json)")
                 #expect(AssetAPITests.array(facts["elsewhere"]).isEmpty && AssetAPITests.array(facts["failed"]).isEmpty, "\(json)")
                 #expect(facts["refresh"] == .bool(true) && facts["spreads"] == .bool(true))
+                // A row per monitored book: its newest spread (btc_mxn's last is 0.05 %), threshold and clear level.
+                let books = AssetAPITests.array(facts["books"]).map { AssetAPITests.array($0).compactMap { AssetAPITests.text($0) } }
+                #expect(books.map(\.first) == ["btc_mxn", "usd_mxn"], "\(json)")
+                #expect(books.first == ["btc_mxn", "0.05", "0.1", "0.08"], "\(json)")
+                #expect(AssetAPITests.array(facts["alerts"]).compactMap { AssetAPITests.text($0) } == openAlerts, "\(json)")
+                #expect(facts["summaryLink"] == .bool(true), "\(json)")
                 #expect(AssetAPITests.text(facts["state"])?.contains("Latest snapshot") == true, "\(json)")
 
                 // The reference: every path of the served document.

@@ -254,7 +254,7 @@ struct ChartTests {
             )
         }
         let readiness = Readiness(reasons: ["no_snapshot"], snapshot: nil, components: [])
-        let html = DashboardPage(rows: rows, chart: nil, readiness: readiness, now: .now).html
+        let html = DashboardPage(rows: rows, chart: nil, readiness: readiness, spreads: nil, now: .now).html
         #expect(!html.contains("<script>") && !html.contains("<img src=x"))
         #expect(html.contains("&lt;script&gt;x&lt;/script&gt;"))
         #expect(html.components(separatedBy: "<tr data-cmc-id=").count - 1 == 20)

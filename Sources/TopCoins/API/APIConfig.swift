@@ -27,6 +27,14 @@ public struct APIConfig: Sendable {
     /// How long the merger's retention keeps every snapshot (its first tier's `for_days`):
     /// the widest volatility window, since volatility is over raw points.
     public let rawHistoryDays: Int
+    /// Rendered `/spreads/summary` rows kept in memory, in bytes; 0 computes every answer anew.
+    public let spreadCacheBytes: Int
+    /// A monitored book whose newest observation is older than this makes `/ready` fail
+    /// (`book_stalled:<book>`).
+    public let booksStaleAfterSeconds: Int
+    /// How long the spread monitor keeps observations and episodes (its `retention_days`):
+    /// `/alerts`' default range.
+    public let spreadRetentionDays: Int
     public let connections: ConnectionLimits
     /// Where `/metrics` and `/ready` are served (they show error texts): nil keeps them on the
     /// API's own listener; a port of their own takes them off the public one.
@@ -51,6 +59,9 @@ public struct APIConfig: Sendable {
         seriesCachePoints = try config.integer("series_cache_points", in: 0...100_000_000) ?? 2_000_000
         indicatorCacheBytes = try config.integer("indicator_cache_bytes", in: 0...100_000_000_000) ?? 64 << 20
         rawHistoryDays = try config.integer("raw_history_days", in: 1...366) ?? 7
+        spreadCacheBytes = try config.integer("spread_cache_bytes", in: 0...100_000_000_000) ?? 16 << 20
+        booksStaleAfterSeconds = try config.integer("books_stale_after_seconds", in: 1...31_536_000) ?? 60
+        spreadRetentionDays = try config.integer("spread_retention_days", in: 1...3660) ?? 30
         connections = ConnectionLimits(
             idleTimeout: .seconds(try config.integer("idle_timeout_seconds", in: 1...86_400) ?? 60),
             headerTimeout: .seconds(try config.integer("header_timeout_seconds", in: 1...3600) ?? 10),

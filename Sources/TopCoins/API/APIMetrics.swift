@@ -5,7 +5,8 @@ import Synchronization
 
 /// The API's Prometheus metrics: request counts and latency by matched route (the template,
 /// see `RouteMetricsMiddleware`) and status through swift-metrics, plus gauges of the served
-/// snapshot and of the pipeline status read from Redis.
+/// snapshot, of the pipeline status read from Redis, and of the spread monitor (its status as
+/// `SpreadStatusFollower` last read it).
 public final class APIMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let requestMetrics = Mutex<[RequestKey: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
@@ -53,12 +54,13 @@ public final class APIMetrics: Sendable {
         metrics.timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    /// The exposition text: the registry's metrics, then the snapshot and pipeline gauges.
-    func render(latest: RenderedSnapshot?, redisReachable: Bool, pipeline: [String: PipelineStatus.Record], now: Timestamp) -> [UInt8] {
+    /// The exposition text: the registry's metrics, then the snapshot, pipeline and spread
+    /// gauges and the spread monitor's counters.
+    func render(latest: RenderedSnapshot?, redisReachable: Bool, pipeline: [String: PipelineStatus.Record], spreads: SpreadStatus?, now: Timestamp) -> [UInt8] {
         var text = registry.emitToString()
-        func gauge(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
+        func gauge(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)], type: String = "gauge") {
             guard !samples.isEmpty else { return }
-            text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for sample in samples {
                 let labels = sample.labels.map { "\($0.0)=\"\(APIMetrics.escape($0.1))\"" }.joined(separator: ",")
                 text += labels.isEmpty ? "\(name) \(sample.value)\n" : "\(name){\(labels)} \(sample.value)\n"
@@ -92,7 +94,31 @@ public final class APIMetrics: Sendable {
         gauge("topcoins_pipeline_cycles", "Steps (fetch cycles, merges) by outcome since Redis was last emptied.", cycles)
         gauge("topcoins_pipeline_failures", "Failed steps by reason since Redis was last emptied.", failures)
         gauge("topcoins_pipeline_last_figures", "The last step's figures: records kept, skipped by reason, rows, rows left out by reason.", figures)
+        if let spreads { APIMetrics.spreadSamples(spreads).forEach { gauge($0.name, $0.help, $0.samples, type: $0.type) } }
         return Array(text.utf8)
+    }
+
+    /// The spread monitor's families: the newest unflagged spread per book, and its counters
+    /// (`<book>:<counter>` in `SpreadStore.counters()`), which only grow until Redis is emptied.
+    static func spreadSamples(_ spreads: SpreadStatus) -> [(name: String, help: String, type: String, samples: [(labels: [(String, String)], value: String)])] {
+        let books = spreads.books.keys.sorted()
+        let spread = books.compactMap { book -> ([(String, String)], String)? in
+            guard let latest = spreads.latest[book], latest.flags.isEmpty, let pct = latest.spreadPct else { return nil }
+            return ([("book", book)], pct.text)
+        }
+        func counter(_ name: String) -> [([(String, String)], String)] {
+            books.compactMap { book in spreads.counters["\(book):\(name)"].map { ([("book", book)], String($0)) } }
+        }
+        let flagged = books.flatMap { book in
+            SpreadFlags.named.compactMap { _, flag in spreads.counters["\(book):flagged_\(flag)"].map { ([("book", book), ("flag", flag)], String($0)) } }
+        }
+        return [
+            ("topcoins_spread_pct", "The newest unflagged spread of each monitored book, in percent.", "gauge", spread),
+            ("topcoins_spread_observations_total", "Observations made of each book.", "counter", counter("observations")),
+            ("topcoins_spread_breaches_total", "Observations above the book's threshold.", "counter", counter("breaches")),
+            ("topcoins_spread_episodes_total", "Alert episodes opened for each book.", "counter", counter("episodes")),
+            ("topcoins_spread_flagged_total", "Flagged observations (crossed, one-sided, stale) of each book.", "counter", flagged),
+        ]
     }
 
     static func escape(_ value: String) -> String {

@@ -16,7 +16,7 @@ public struct APIRouter {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
 
-        /// `/`, `/openapi.yaml`, `/assets...`, `/dashboard`, `/docs`.
+        /// `/`, `/openapi.yaml`, `/assets...`, `/rankings...`, `/spreads...`, `/alerts`, `/dashboard`, `/docs`.
         public static let api = Routes(rawValue: 1)
         /// `/ready`, `/metrics`.
         public static let operations = Routes(rawValue: 2)
@@ -27,16 +27,17 @@ public struct APIRouter {
     let resources: [RouteCollection<Context>]
     let operations: OperationsRoutes
 
-    public init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, rankings: Rankings, metrics: APIMetrics) {
+    init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, rankings: Rankings, spreads: SpreadLibrary, metrics: APIMetrics) {
         self.metrics = metrics
         let series = AssetRoutes(config: config, assets: assets, library: library)
         resources = [
             TopListRoutes(config: config, library: library).collection, series.collection,
             IndicatorRoutes(series: series, tables: IndicatorCache(byteLimit: config.indicatorCacheBytes)).collection,
-            PageRoutes(config: config, library: library, assets: assets).collection,
+            PageRoutes(config: config, library: library, assets: assets, spreads: spreads).collection,
             RankingRoutes(config: config, rankings: rankings, assets: assets, library: library).collection,
+            SpreadRoutes(config: config, spreads: spreads, cache: SpreadAnswerCache(byteLimit: config.spreadCacheBytes)).collection,
         ]
-        operations = OperationsRoutes(config: config, library: library, metrics: metrics)
+        operations = OperationsRoutes(config: config, library: library, spreads: spreads, metrics: metrics)
     }
 
     /// The router of a listener serving `routes` (and `/health`, which every listener serves).

@@ -26,7 +26,12 @@ public enum HTTPAPIProgram {
             logger: logger)
         let follower = LatestSnapshotFollower(
             library: library, assets: assets, rankings: rankings, redis: followerClient, mergedStream: config.mergedStream, logger: logger)
-        let api = APIRouter(config: config, library: library, assets: assets, rankings: rankings, metrics: metrics)
+        // Spread reads on connections of their own; the status follower on one more.
+        let spreadClients = (0..<2).map { _ in RedisClient(endpoint: config.settings.redis) }
+        let spreadStatusClient = RedisClient(endpoint: config.settings.redis)
+        let spreads = SpreadLibrary(stores: spreadClients.map { SpreadStore(redis: $0) })
+        let spreadFollower = SpreadStatusFollower(library: spreads, store: SpreadStore(redis: spreadStatusClient), interval: .seconds(2), logger: logger)
+        let api = APIRouter(config: config, library: library, assets: assets, rankings: rankings, spreads: spreads, metrics: metrics)
         func listener(_ name: String, host: String, port: Int, routes: APIRouter.Routes) -> some Service {
             Application(
                 router: api.router(serving: routes),
@@ -38,14 +43,14 @@ public enum HTTPAPIProgram {
                 logger: logger
             )
         }
-        var services: [any Service] = [follower, rankings]
+        var services: [any Service] = [follower, rankings, spreadFollower]
         if let opsPort = config.opsPort {
             services.append(listener("http-api", host: config.host, port: config.port, routes: .api))
             services.append(listener("ops", host: config.opsHost ?? config.host, port: opsPort, routes: .operations))
         } else {
             services.append(listener("http-api", host: config.host, port: config.port, routes: [.api, .operations]))
         }
-        return (services, historyClients + [followerClient, rankingsClient])
+        return (services, historyClients + spreadClients + [followerClient, rankingsClient, spreadStatusClient])
     }
 
     /// Serves from the config at `configPath` until SIGTERM or SIGINT; `port` and `host`

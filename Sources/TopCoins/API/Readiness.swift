@@ -1,6 +1,7 @@
 /// What the API knows of the pipeline's health at one instant: whether it is ready to serve
 /// fresh data, and if not why (`redis_unreachable`, `snapshot_stale`, `stalled:<component>`,
-/// ...), the latest snapshot's age, and each component's last success and error. `/ready`
+/// `book_stalled:<book>`, ...), the latest snapshot's age, and each component's last success
+/// and error. `/ready`
 /// answers it as JSON; the dashboard shows it, since the public listener may not serve `/ready`.
 struct Readiness {
     struct Component {
@@ -18,7 +19,10 @@ struct Readiness {
 }
 
 extension Readiness {
-    init(library: SnapshotLibrary, staleAfterSeconds: Int, now: Timestamp) {
+    /// `spreads`: the spread monitor's status, nil until read; a book it monitors (it has
+    /// published rules) whose newest observation is older than `booksStaleAfterSeconds` is a
+    /// reason. A deployment without the monitor has no rules, so no such reason.
+    init(library: SnapshotLibrary, staleAfterSeconds: Int, spreads: SpreadStatus?, booksStaleAfterSeconds: Int, now: Timestamp) {
         var reasons: [String] = []
         if !library.redisReachable { reasons.append("redis_unreachable") }
         if library.redisOutOfMemory { reasons.append("redis_oom") }
@@ -43,6 +47,7 @@ extension Readiness {
         }
         // Which component holds the pipeline up: its last success is as old as stale data.
         if stale || library.latest == nil { reasons += components.filter(\.stalled).map { "stalled:\($0.name)" } }
+        reasons += (spreads?.stalledBooks(staleAfterSeconds: booksStaleAfterSeconds, now: now) ?? []).map { "book_stalled:\($0)" }
         self.reasons = reasons
     }
 }

@@ -1,6 +1,6 @@
 /// The spread monitor's Redis keys and encodings, and the reads the API makes of them. Every
 /// key shares the history's hash tag (`{topcoins}`), so the monitor's one write script may
-/// touch them all. The monitor writes; see `SpreadMonitor` for the write script.
+/// touch them all. The monitor writes; see `SpreadWriter` for the write script.
 ///
 /// ```
 /// {topcoins}:spreads:books              hash  book → BookRules.json (the rules in force)

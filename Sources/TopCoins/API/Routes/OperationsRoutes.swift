@@ -9,6 +9,7 @@ import NIOCore
 struct OperationsRoutes: Sendable {
     let config: APIConfig
     let library: SnapshotLibrary
+    let spreads: SpreadLibrary
     let metrics: APIMetrics
 
     static var liveness: RouteCollection<APIRouter.Context> {
@@ -25,12 +26,14 @@ struct OperationsRoutes: Sendable {
     }
 
     func prometheus(_ request: Request, context: APIRouter.Context) -> Response {
-        let text = metrics.render(latest: library.latest, redisReachable: library.redisReachable, pipeline: library.pipeline, now: .now)
+        let text = metrics.render(
+            latest: library.latest, redisReachable: library.redisReachable, pipeline: library.pipeline, spreads: spreads.status, now: .now)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
     }
 
     func ready(_ request: Request, context: APIRouter.Context) -> Response {
-        let readiness = Readiness(library: library, staleAfterSeconds: config.staleAfterSeconds, now: .now)
+        let readiness = Readiness(
+            library: library, staleAfterSeconds: config.staleAfterSeconds, spreads: spreads.status, booksStaleAfterSeconds: config.booksStaleAfterSeconds, now: .now)
         var members: [(String, JSONValue)] = []
         if let snapshot = readiness.snapshot {
             members.append(("snapshot", .string(snapshot.timestamp.iso8601)))

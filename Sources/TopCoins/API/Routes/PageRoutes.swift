@@ -3,12 +3,13 @@ import Hummingbird
 import NIOCore
 
 /// The pages a person opens in a browser: `/dashboard` (the top list with sparklines, a chart,
-/// the pipeline's state) and `/docs` (the API reference, from the OpenAPI document). HTML,
+/// the pipeline's state, the spread monitor's books) and `/docs` (the API reference, from the OpenAPI document). HTML,
 /// server-rendered, self-contained; bad parameters are the API's JSON errors like anywhere else.
 struct PageRoutes: Sendable {
     let config: APIConfig
     let library: SnapshotLibrary
     let assets: AssetLibrary
+    let spreads: SpreadLibrary
     /// The reference is the same for the life of the process: rendered once.
     let docsBody: ByteBuffer
     let docsValidators: ConditionalGET
@@ -21,10 +22,11 @@ struct PageRoutes: Sendable {
         HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; form-action 'self'"
     ]
 
-    init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary) {
+    init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, spreads: SpreadLibrary) {
         self.config = config
         self.library = library
         self.assets = assets
+        self.spreads = spreads
         // The generated JSON form of the built-in document always parses; should it not, the
         // page says so rather than the server failing to start.
         let document =
@@ -75,7 +77,9 @@ struct PageRoutes: Sendable {
         let page = DashboardPage(
             rows: rows,
             chart: chart,
-            readiness: Readiness(library: library, staleAfterSeconds: config.staleAfterSeconds, now: now),
+            readiness: Readiness(
+            library: library, staleAfterSeconds: config.staleAfterSeconds, spreads: spreads.status, booksStaleAfterSeconds: config.booksStaleAfterSeconds, now: now),
+            spreads: spreads.status,
             now: now
         )
         let body = Array(page.html.utf8)

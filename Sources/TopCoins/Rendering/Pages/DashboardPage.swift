@@ -1,7 +1,7 @@
 /// The dashboard as one HTML document, rendered on the server so it works with JavaScript off:
 /// the pipeline's state and the latest snapshot's age, a chosen asset's chart (an `<img>` of
-/// this server's chart route), the top list with a 24-hour sparkline per row, and a section
-/// kept for the spread monitor. It reloads itself every minute; nothing comes from elsewhere,
+/// this server's chart route), the top list with a 24-hour sparkline per row, and the spread
+/// monitor's books (current spread, rules, open alerts). It reloads itself every minute; nothing comes from elsewhere,
 /// and every text from outside (symbols and names are the upstreams') is escaped.
 struct DashboardPage {
     struct Row {
@@ -30,6 +30,8 @@ struct DashboardPage {
     let rows: [Row]
     let chart: Chart?
     let readiness: Readiness
+    /// The spread monitor's status as last read; nil before the first read.
+    let spreads: SpreadStatus?
     let now: Timestamp
     static let refreshSeconds = 60
 
@@ -53,8 +55,7 @@ struct DashboardPage {
         html += "<meta http-equiv=\"refresh\" content=\"\(DashboardPage.refreshSeconds)\">"
         html += "<title>TopCoins dashboard</title><style>\(DashboardPage.style)</style></head><body>"
         html += "<header><h1>TopCoins</h1>\(state)</header><main>"
-        html += chartSection + topListSection + pipelineSection
-        html += "<section id=\"spreads\"><h2>Spread monitor</h2><p class=\"muted\">No spread monitor reports to this server yet.</p></section>"
+        html += chartSection + topListSection + spreadSection + pipelineSection
         html += "<p class=\"muted\">Reloads every \(DashboardPage.refreshSeconds) s · rendered \(DashboardPage.time(now)) · "
         html += "<a href=\"/docs\">API reference</a> · <a href=\"/openapi.yaml\">OpenAPI document</a></p>"
         return html + "</main></body></html>\n"
@@ -111,6 +112,42 @@ struct DashboardPage {
             html += "</tr>"
         }
         return html + "</tbody></table></section>"
+    }
+
+    /// One row per monitored book: its newest spread and flags, its rules, how old that
+    /// observation is, and its open alerts.
+    var spreadSection: String {
+        var html = "<section id=\"spreads\"><h2>Spread monitor</h2>"
+        guard let spreads, !spreads.books.isEmpty else {
+            return html + "<p class=\"muted\">No spread monitor reports to this server yet.</p></section>"
+        }
+        html += "<table id=\"spread-books\"><thead><tr><th>Book</th><th class=\"num\">Spread %</th><th>Flags</th><th class=\"num\">Threshold %</th>"
+        html += "<th class=\"num\">Clears below %</th><th>Observed</th><th>Open alerts</th></tr></thead><tbody>"
+        for (book, rules) in spreads.books.sorted(by: { $0.key < $1.key }) {
+            // Stored names are checked as `[a-z0-9_]`; escaped all the same, as every text from outside.
+            let name = SVGText.escaped(book)
+            html += "<tr data-book=\"\(name)\"><td>\(name)</td>"
+            if let latest = spreads.latest[book] {
+                html += "<td class=\"num\">\(latest.spreadPct?.text ?? "–")</td><td>\(latest.flags.names.joined(separator: ", "))</td>"
+            } else {
+                html += "<td class=\"num\">–</td><td></td>"
+            }
+            html += "<td class=\"num\">\(rules.thresholdPct.text)</td><td class=\"num\">\(rules.clearBelowPct.text)</td><td>"
+            if let latest = spreads.latest[book] {
+                html += "<span class=\"age\">\(DashboardPage.age(max(0, (now.milliseconds - latest.observedAt.milliseconds) / 1000)))</span> ago"
+            } else {
+                html += "never"
+            }
+            html += "</td><td>"
+            let open = spreads.openEpisodes.filter { $0.book == book }
+            if open.isEmpty { html += "none" }
+            for episode in open {
+                html += "<div class=\"alert down\" data-alert=\"\(SVGText.escaped(episode.id))\">since \(DashboardPage.time(episode.startedAt)), peak \(episode.peakSpreadPct.text) %</div>"
+            }
+            html += "</td></tr>"
+        }
+        html += "</tbody></table><p><a href=\"/spreads/summary?format=csv\">Hourly summary (CSV)</a> · <a href=\"/alerts?state=open\">Open alerts (JSON)</a></p>"
+        return html + "</section>"
     }
 
     var pipelineSection: String {
