@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "price-fetcher", targets: ["price-fetcher"]),
         .executable(name: "rank-fetcher", targets: ["rank-fetcher"]),
         .executable(name: "merger", targets: ["merger"]),
+        .executable(name: "spread-monitor", targets: ["spread-monitor"]),
         .executable(name: "http-api", targets: ["http-api"]),
         .executable(name: "history-fetcher", targets: ["history-fetcher"]),
     ],
@@ -57,6 +58,7 @@ let package = Package(
         .executableTarget(name: "price-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "rank-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "merger", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
+        .executableTarget(name: "spread-monitor", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "http-api", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "history-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         // Writes a day of minute history for the demo (scripts/demo), as the merger would.

@@ -9,7 +9,7 @@ case "$service" in
   price-fetcher) [ -n "${CMC_API_KEY:-}" ] || config="/app/Config/demo/$service.json" ;;
   rank-fetcher|history-fetcher) [ -n "${CRYPTOCOMPARE_API_KEY:-}" ] || config="/app/Config/demo/$service.json" ;;
   fake-upstream) exec /usr/local/bin/fake-upstream --host 0.0.0.0 --port 6680 --data /app/Config/demo/upstream "$@" ;;
-  merger|http-api) ;;
-  *) echo "usage: topcoins price-fetcher|rank-fetcher|history-fetcher|merger|http-api|fake-upstream [ARGS...]" >&2; exit 2 ;;
+  merger|spread-monitor|http-api) ;;
+  *) echo "usage: topcoins price-fetcher|rank-fetcher|history-fetcher|merger|spread-monitor|http-api|fake-upstream [ARGS...]" >&2; exit 2 ;;
 esac
 exec "/usr/local/bin/$service" --config "$config" "$@"
