@@ -101,6 +101,17 @@ struct SpreadMonitorTests {
         }
     }
 
+    @Test("a config mistake exits 2 naming the file and the key, before touching Redis")
+    func configMistake() async throws {
+        try await TestBed.with { bed in
+            let config = try bed.writeMonitorConfig { $0 = $0.setting(["books", "btc_mxn", "threshold_pct"], .string("0.1")) }
+            let run = try await bed.run("spread-monitor", arguments: ["--config", config])
+            #expect(run.status == .exited(2))
+            #expect(run.stderr.contains("\(config): books.btc_mxn.threshold_pct: must be a percentage"), "\(run.stderr)")
+            #expect(try await bed.redis.send(["DBSIZE"]).int == 0)
+        }
+    }
+
     @Test("hostile entries are skipped, counted and acknowledged while the good ones go on")
     func hostileEntries() async throws {
         try await TestBed.with { bed in
