@@ -112,6 +112,22 @@ struct SpreadMonitorTests {
         }
     }
 
+    @Test("a stored state that does not decode starts the book afresh, and is replaced by the next write")
+    func undecodableState() async throws {
+        try await TestBed.with { bed in
+            try await bed.redis.send(["HSET", "{topcoins}:spreads:state", "btc_mxn", "not a state"])
+            let base = Self.base()
+            for message in Self.issueSequence(from: base) { try await bed.publishBook(message) }
+            let monitor = try bed.startMonitor(config: try bed.writeMonitorConfig())
+            try await bed.waitForObservations(7)
+            #expect(Self.transitions(try await bed.alertMessages(), base: base).count == 3)
+            let stored = try #require(try await bed.redis.hgetall("{topcoins}:spreads:state")["btc_mxn"])
+            #expect(try MonitorState(text: stored).lastObservedAt == base.adding(milliseconds: 60_000))
+            #expect(try await Faults.status(bed.redis, "spread-monitor")["failed.corrupt_state"] == "1")
+            #expect(try await monitor.terminate(timeout: .seconds(10)) == .exited(0))
+        }
+    }
+
     @Test("hostile entries are skipped, counted and acknowledged while the good ones go on")
     func hostileEntries() async throws {
         try await TestBed.with { bed in

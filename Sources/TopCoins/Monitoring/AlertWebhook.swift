@@ -57,19 +57,27 @@ public final class AlertWebhook: Service, Sendable {
         logger.info("alert webhook stopped")
     }
 
-    /// What this consumer read before and never acknowledged, oldest first.
+    /// What this consumer read before and never acknowledged, oldest first, then what a dead
+    /// consumer (a container's old host name) left pending.
     func deliverPending() async throws(RedisError) {
         var after = "0"
         while !Task.isCancelled {
             let entries = try await redis.xreadgroup(group: config.group, consumer: consumer, count: 100, blockMilliseconds: nil, streams: [(stream, after)])
                 .first?.entries ?? []
-            guard let last = entries.last else { return }
+            guard let last = entries.last else { break }
             for entry in entries { try await deliver(entry) }
             after = last.id
         }
+        try await deliverAbandoned()
+    }
+
+    func deliverAbandoned() async throws(RedisError) {
+        let claimed = try await redis.xautoclaim(stream, group: config.group, consumer: consumer, minIdleMilliseconds: SpreadMonitor.claimIdleMilliseconds)
+        for entry in claimed.entries { try await deliver(entry) }
     }
 
     func follow() async throws(RedisError) {
+        var lastClaim = ContinuousClock.now
         while !Task.isCancelled {
             let entries: [StreamEntry]
             do {
@@ -80,6 +88,10 @@ public final class AlertWebhook: Service, Sendable {
                 throw error
             }
             for entry in entries { try await deliver(entry) }
+            if lastClaim.duration(to: .now) > .seconds(10) {
+                try await deliverAbandoned()
+                lastClaim = .now
+            }
         }
     }
 

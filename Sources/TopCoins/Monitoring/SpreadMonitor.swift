@@ -45,6 +45,9 @@ public final class SpreadMonitor: Service, Sendable {
     /// What the monitor holds between reads: each book's state as last stored.
     struct State {
         var books: [String: MonitorState] = [:]
+        /// Stored state text that does not decode, by book: the next write replaces it (it
+        /// must be the write's `before`, or the book could never move on).
+        var undecodable: [String: String] = [:]
         var lastPrune: ContinuousClock.Instant?
     }
 
@@ -125,10 +128,12 @@ public final class SpreadMonitor: Service, Sendable {
 
     func loadStates(_ state: inout State) async throws(RedisError) {
         state.books = [:]
+        state.undecodable = [:]
         for (book, text) in try await spreads.states() {
             do throws(SpreadStoreError) {
                 state.books[book] = try MonitorState(text: text)
             } catch {
+                state.undecodable[book] = text
                 // Treated as a book never observed: its next observation starts it afresh.
                 logger.error("stored monitor state does not decode, starting the book afresh", metadata: ["book": "\(book)", "reason": "corrupt_state", "error": "\(error)"])
                 try await status.recordFailure(at: .now, reason: "corrupt_state", message: "\(book): \(error)")
@@ -236,7 +241,7 @@ public final class SpreadMonitor: Service, Sendable {
         async throws(RedisError)
     {
         let started = ContinuousClock.now
-        var change = SpreadWriter.Change(observation: observation, before: before?.text, after: step.state.text)
+        var change = SpreadWriter.Change(observation: observation, before: before?.text ?? state.undecodable[observation.book], after: step.state.text)
         change.counters = MonitorCounters.of(observation, step: step)
         change.episodes = step.changed.map { [$0] } ?? []
         change.alerts = step.transitions.map { AlertMessage.fields(of: $0, observation: observation) }
@@ -245,6 +250,7 @@ public final class SpreadMonitor: Service, Sendable {
         switch outcome {
         case .written:
             state.books[observation.book] = step.state
+            state.undecodable[observation.book] = nil
             batch.written += 1
         case .stateMoved:
             // Already written (or another monitor moved the book on): take the stored state.
