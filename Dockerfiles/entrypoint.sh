@@ -13,7 +13,7 @@ case "$service" in
   # stays offline.
   book-fetcher) [ "${BITSO_LIVE:-}" = "1" ] || config="/app/Config/demo/$service.json" ;;
   fake-upstream) exec /usr/local/bin/fake-upstream --host 0.0.0.0 --port 6680 --data /app/Config/demo/upstream "$@" ;;
-  merger|http-api) ;;
-  *) echo "usage: topcoins price-fetcher|rank-fetcher|history-fetcher|book-fetcher|merger|http-api|fake-upstream [ARGS...]" >&2; exit 2 ;;
+  merger|spread-monitor|http-api) ;;
+  *) echo "usage: topcoins price-fetcher|rank-fetcher|history-fetcher|book-fetcher|merger|spread-monitor|http-api|fake-upstream [ARGS...]" >&2; exit 2 ;;
 esac
 exec "/usr/local/bin/$service" --config "$config" "$@"

@@ -18,6 +18,7 @@ import Glibc
 ///     topcoins-bench streams REDIS_URL PRICE_RECORDS RANK_RECORDS MESSAGES
 ///     topcoins-bench rankings COINS POINTS RUNS
 ///     topcoins-bench spreads REDIS_URL DAYS
+///     topcoins-bench spread-alert REDIS_URL SAMPLES
 
 struct Summary {
     let values: [Double]
@@ -168,11 +169,11 @@ func merge(_ redisURL: String, prices: Int, ranks: Int, runs: Int) async throws 
 func history(_ redisURL: String, coins: Int, snapshots: Int) async throws {
     let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
     try await redis.send(["FLUSHALL"])
-    func usedMemory() async throws -> Int {
+    func usedBytes() async throws -> Int {
         let info = try await redis.send(["INFO", "memory"]).string ?? ""
         return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }.flatMap { Int($0.dropFirst(12)) } ?? 0
     }
-    let before = try await usedMemory()
+    let before = try await usedBytes()
     let store = History(redis: redis)
     let lease = MergerLease(redis: redis, key: store.keys.mergerLease, owner: "bench", seconds: 3600)
     guard try await lease.acquire() else { fail("lease") }
@@ -197,7 +198,7 @@ func history(_ redisURL: String, coins: Int, snapshots: Int) async throws {
     }
     _ = try await store.applyRetention(.default, now: Timestamp(milliseconds: end), hold: &hold, logger: quiet)
     try await redis.send(["DEL", RedisArgument(store.keys.mergerLease)])
-    let after = try await usedMemory()
+    let after = try await usedBytes()
     let rows = Double(snapshots) * Double(try await SnapshotCodec.decode(store.body(at: Timestamp(milliseconds: end))!, registry: registry).rows.count)
     print("history \(snapshots) snapshots, \(Int(rows) / snapshots) rows each: Redis used_memory +\(after - before) bytes = \(fmt(Double(after - before) / rows)) bytes per coin per snapshot (encoded bodies alone \(fmt(Double(bodyBytes) / rows)))")
     await redis.shutdown()
@@ -451,6 +452,63 @@ func spreads(_ redisURL: String, days: Int) async throws {
     }
     print("spreads seeded: \(count * books.count) observations of \(books.count) books over \(days) days through SpreadWriter in \(fmt(seconds)) s (\(Int(Double(count * books.count) / seconds))/s); Redis memory per observation \(stored > 0 ? bytes / stored : 0) bytes")
     await setup.shutdown()
+/// The spread monitor (a running `spread-monitor` with the default rules, on an empty Redis).
+/// Storage first: 10,000 observations of usd_mxn one second apart from three hours back (no
+/// transitions; explicit entry ids, so the stream must be empty), `INFO memory`'s used_memory
+/// before and after (the books stream trimmed away), and `MEMORY USAGE` of a full hour's key
+/// over its members. Then latency: btc_mxn messages alternating a breach (0.13 %) and a clear
+/// spread (0.04 %), each a transition, from the XADD to the alert message's arrival (XREAD
+/// BLOCK here).
+func spreadAlert(_ redisURL: String, samples: Int) async throws {
+    let redis = RedisClient(endpoint: try RedisEndpoint(url: redisURL))
+    func book(_ name: String, at: Timestamp, spreadThousandths: Int) -> [(String, RedisArgument)] {
+        let record = JSONObject([
+            ("book", .string(name)), ("bid", .number(String(1_000_000 - 10 * spreadThousandths))), ("ask", .number("1000000")), ("sequence", .number("1")),
+            ("updated_at", .string(at.iso8601)),
+        ])
+        return FetchedSnapshot(source: "bitso", fetchedAt: at, records: [record], skipped: [:]).streamFields
+    }
+    let before = try await redis.memoryInfo().usedBytes
+    let first = Timestamp(milliseconds: (Timestamp.now.milliseconds / 3_600_000 - 3) * 3_600_000)
+    let count = 10_000
+    for batch in stride(from: 0, to: count, by: 500) {
+        let commands: [[RedisArgument]] = (batch..<min(count, batch + 500)).map { index in
+            let at = first.adding(milliseconds: Int64(index) * 1000)
+            return ["XADD", "topcoins:books", RedisArgument("\(at.milliseconds)-1")] + book("usd_mxn", at: at, spreadThousandths: 40).flatMap { [RedisArgument($0.0), $0.1] }
+        }
+        _ = try await redis.pipeline(commands)
+    }
+    let started = wallMilliseconds()
+    while Int(try await redis.send(["HGET", "{topcoins}:spreads:counters", "usd_mxn:observations"]).string ?? "0") ?? 0 < count {
+        guard wallMilliseconds() - started < 120_000 else { fail("the monitor did not observe \(count) books within 120 s") }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    _ = try await redis.send(["XTRIM", "topcoins:books", "MAXLEN", "0"])
+    let after = try await redis.memoryInfo().usedBytes
+    let hourKey = "{topcoins}:spreads:obs:usd_mxn:\(first.milliseconds)"
+    let hourBytes = try await redis.send(["MEMORY", "USAGE", RedisArgument(hourKey), "SAMPLES", "0"]).int ?? 0
+    let members = try await redis.send(["ZCARD", RedisArgument(hourKey)]).int ?? 0
+    print(
+        "spread-monitor storage: \(fmt(Double(after - before) / Double(count))) bytes per observation (used_memory delta over \(count), books stream trimmed), "
+            + "\(fmt(Double(hourBytes) / Double(max(members, 1)))) bytes per member of a full hour's key (MEMORY USAGE \(hourBytes) / \(members))")
+    var last = try await redis.xrevrange("topcoins:alerts", count: 1).first?.id ?? "0"
+    var times: [Double] = []
+    for sample in 0..<samples {
+        let start = wallMilliseconds()
+        try await redis.xadd("topcoins:books", maxLength: 1000, fields: book("btc_mxn", at: .now, spreadThousandths: sample % 2 == 0 ? 130 : 40))
+        while true {
+            let entries = try await redis.xread(key: "topcoins:alerts", after: last, count: 10, blockMilliseconds: 5000)
+            guard let entry = entries.last else { fail("no alert within 5 s of sample \(sample)") }
+            last = entry.id
+            if entry.text("book") == "btc_mxn" { break }
+        }
+        times.append(wallMilliseconds() - start)
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    let sorted = times.sorted()
+    print("spread-alert, XADD of a book message to its topcoins:alerts message (\(samples) transitions): wall ms \(Summary(values: times).line), p95 \(fmt(sorted[(sorted.count * 95 + 99) / 100 - 1]))")
+
+    await redis.shutdown()
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -467,6 +525,7 @@ do {
     case "rankings" where arguments.count == 4: try await rankings(coins: Int(arguments[1])!, points: Int(arguments[2])!, runs: Int(arguments[3])!)
     case "spreads" where arguments.count == 3: try await spreads(arguments[1], days: Int(arguments[2])!)
     case "freshness" where arguments.count == 5: try await freshness(arguments[1], port: Int(arguments[2])!, coins: Int(arguments[3])!, trials: Int(arguments[4])!)
+    case "spread-alert" where arguments.count == 3: try await spreadAlert(arguments[1], samples: Int(arguments[2])!)
     default: fail("usage: see the comment at the top of main.swift")
     }
 } catch {

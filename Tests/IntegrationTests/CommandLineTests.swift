@@ -7,7 +7,7 @@ import Testing
 /// every usage mistake (the design's code for usage and config errors).
 @Suite("Command lines of the built executables", .timeLimit(.minutes(2)))
 struct CommandLineTests {
-    static let executables = ["price-fetcher", "rank-fetcher", "merger", "http-api", "history-fetcher", "book-fetcher"]
+    static let executables = ["price-fetcher", "rank-fetcher", "merger", "http-api", "history-fetcher", "book-fetcher", "spread-monitor"]
 
     /// Runs `product` with `arguments` to its exit. Nothing here reaches a config or Redis.
     static func run(_ product: String, _ arguments: [String]) async throws -> (status: ExitStatus, stdout: String, stderr: String) {
@@ -40,6 +40,7 @@ struct CommandLineTests {
             #expect(help.contains("--host <address>"))
             #expect(help.contains("(default: the config's host, else 0.0.0.0)"), "\(run.stdout)")
         }
+        if executable == "spread-monitor" { #expect(help.contains("SUBCOMMANDS: export"), "\(run.stdout)") }
     }
 
     @Test("--version prints the project version, exit 0", arguments: executables)
@@ -64,7 +65,8 @@ struct CommandLineTests {
         arguments: [
             ("http-api", ["--port", "70000"]), ("http-api", ["--port", "-1"]), ("http-api", ["--port", "six"]),
             ("http-api", ["--once"]), ("merger", ["--config"]), ("price-fetcher", ["--config", "--once"]),
-            ("rank-fetcher", ["--port", "1"]), ("merger", ["Config/merger.json"]),
+            ("rank-fetcher", ["--port", "1"]), ("merger", ["Config/merger.json"]), ("spread-monitor", ["export"]),
+            ("spread-monitor", ["export", "--to", "out", "--until", "noon"]), ("spread-monitor", ["export", "--to", ""]),
         ])
     func usageMistake(executable: String, arguments: [String]) async throws {
         let run = try await Self.run(executable, arguments)
