@@ -452,6 +452,8 @@ func spreads(_ redisURL: String, days: Int) async throws {
     }
     print("spreads seeded: \(count * books.count) observations of \(books.count) books over \(days) days through SpreadWriter in \(fmt(seconds)) s (\(Int(Double(count * books.count) / seconds))/s); Redis memory per observation \(stored > 0 ? bytes / stored : 0) bytes")
     await setup.shutdown()
+}
+
 /// The spread monitor (a running `spread-monitor` with the default rules, on an empty Redis).
 /// Storage first: 10,000 observations of usd_mxn one second apart from three hours back (no
 /// transitions; explicit entry ids, so the stream must be empty), `INFO memory`'s used_memory

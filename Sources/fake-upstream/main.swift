@@ -22,7 +22,7 @@ import TopCoins
 ///   "body_file": "errors/x.json" | "body": "...", "delay_ms": 0}]}`: answers for the next
 ///   requests to that path, in order; `DELETE /_faults` clears them.
 /// - `GET /_requests`: every request so far (`path`, `query`, `headers`, `at_ms`: when it
-///   arrived, unix ms) as JSON.
+///   arrived, unix ms; `body`, the text of a POST's body, at most 1 MiB) as JSON.
 ///
 /// With `--walk-seed N` the CoinMarketCap prices move (for the demo): the first listing is the
 /// shipped one and every later request for its first page moves each coin's
@@ -207,11 +207,13 @@ let responder = CallbackResponder<BasicRequestContext> { request, context in
         queryValues[String(name)] = String(value)
     }
     let arrival = Timestamp.now
-    await state.record(
-        .object(
-            JSONObject([
-                ("path", .string(path)), ("query", .object(queryObject)), ("headers", .object(headerObject)), ("at_ms", .number(String(arrival.milliseconds))),
-            ])))
+    var recorded = JSONObject([
+        ("path", .string(path)), ("query", .object(queryObject)), ("headers", .object(headerObject)), ("at_ms", .number(String(arrival.milliseconds))),
+    ])
+    if request.method == .post {
+        recorded.append("body", .string(String(decoding: Array(buffer: try await request.body.collect(upTo: 1 << 20)), as: UTF8.self)))
+    }
+    await state.record(.object(recorded))
 
     if let fault = await state.nextFault(for: path) {
         if fault.delayMilliseconds > 0 { try await Task.sleep(for: .milliseconds(fault.delayMilliseconds)) }

@@ -34,7 +34,7 @@ struct SpreadMonitorTests {
         try await TestBed.with { bed in
             let base = Self.base()
             for message in Self.issueSequence(from: base) { try await bed.publishBook(message) }
-            let monitor = try bed.startMonitor(config: try bed.writeMonitorConfig())
+            let monitor = try await bed.startMonitor(config: try bed.writeMonitorConfig())
             try await bed.waitForObservations(7)
 
             let observations = try await bed.observations()
@@ -67,7 +67,7 @@ struct SpreadMonitorTests {
             #expect(try await monitor.terminate(timeout: .seconds(10)) == .exited(0))
             try await bed.redis.send(["XGROUP", "SETID", RedisArgument(TestBed.booksStream), "spread-monitor", "0"])
             try await bed.publishBook(TestBed.BookMessage(at: base.adding(milliseconds: 70_000), bid: "1699150", ask: "1700000", sequence: 107))
-            let again = try bed.startMonitor(config: try bed.writeMonitorConfig())
+            let again = try await bed.startMonitor(config: try bed.writeMonitorConfig())
             try await bed.waitForObservations(8)
             #expect(Self.transitions(try await bed.alertMessages(), base: base).count == 4)
             #expect(try await bed.spreadCounters()["btc_mxn:observations"] == 8)
@@ -91,7 +91,7 @@ struct SpreadMonitorTests {
                 config = config.setting(["books", "btc_mxn", "min_consecutive"], .number(String(minConsecutive)))
                     .setting(["books", "btc_mxn", "cooldown_seconds"], .number(String(cooldownSeconds)))
             }
-            let monitor = try bed.startMonitor(config: config)
+            let monitor = try await bed.startMonitor(config: config)
             try await bed.waitForObservations(7)
             #expect(Self.transitions(try await bed.alertMessages(), base: base) == expected)
             #expect(try await bed.spreadCounters()["btc_mxn:episodes"] == (expected.isEmpty ? nil : Int64(expected.filter { $0.hasPrefix("open") }.count)))
@@ -118,7 +118,7 @@ struct SpreadMonitorTests {
             try await bed.redis.send(["HSET", "{topcoins}:spreads:state", "btc_mxn", "not a state"])
             let base = Self.base()
             for message in Self.issueSequence(from: base) { try await bed.publishBook(message) }
-            let monitor = try bed.startMonitor(config: try bed.writeMonitorConfig())
+            let monitor = try await bed.startMonitor(config: try bed.writeMonitorConfig())
             try await bed.waitForObservations(7)
             #expect(Self.transitions(try await bed.alertMessages(), base: base).count == 3)
             let stored = try #require(try await bed.redis.hgetall("{topcoins}:spreads:state")["btc_mxn"])
@@ -133,7 +133,7 @@ struct SpreadMonitorTests {
         try await TestBed.with { bed in
             let base = Self.base()
             let good = Self.issueSequence(from: base)
-            let monitor = try bed.startMonitor(config: try bed.writeMonitorConfig())
+            let monitor = try await bed.startMonitor(config: try bed.writeMonitorConfig())
             var ms = base.milliseconds - 5000
             func next() -> String {
                 ms += 1
@@ -263,7 +263,7 @@ extension SpreadMonitorTests {
                     try await bed.publishBook(message, seq: seq)
                 }
             }
-            let monitor = try bed.startMonitor(config: try bed.writeMonitorConfig())
+            let monitor = try await bed.startMonitor(config: try bed.writeMonitorConfig())
             for name in ["btc_mxn", "usd_mxn"] { try await bed.waitForObservations(published[name]!.count, book: name, timeout: .seconds(60)) }
             let opens = try await bed.alertMessages().filter { $0["state"] == "open" }
             let store = SpreadStore(redis: bed.redis)
@@ -323,7 +323,7 @@ extension SpreadMonitorTests {
                     try await bed.publishBook(Self.book("btc_mxn", at: spread.at, k: spread.k, sequence: Int64(chunk * 20 + offset)))
                 }
                 published += 20
-                let monitor = try bed.startMonitor(config: config)
+                let monitor = try await bed.startMonitor(config: config)
                 if chunk == 6 {
                     // Caught up, then Redis stops and comes back with its data under a running monitor.
                     try await bed.waitForObservations(published)
@@ -349,7 +349,7 @@ extension SpreadMonitorTests {
                 monitor.killNow()
                 _ = try await monitor.waitForExit(timeout: .seconds(10))
             }
-            let monitor = try bed.startMonitor(config: config)
+            let monitor = try await bed.startMonitor(config: config)
             try await bed.waitForObservations(240, timeout: .seconds(60))
             let messages = try await bed.alertMessages()
             #expect(Self.transitionKeys(messages) == expected, "killed after observations \(kills)")
@@ -364,7 +364,8 @@ extension SpreadMonitorTests {
                 return expected.contains { $0.hasPrefix("closed \(started)-") } ? "closed \(started)" : "open \(started)"
             }
             #expect(episodes.map { "\($0.state.rawValue) \($0.startedAt.milliseconds)" } == expectedEpisodes)
-            #expect(try await monitor.terminate(timeout: .seconds(10)) == .exited(0))
+            let status = try await monitor.terminate(timeout: .seconds(10))
+            #expect(status == .exited(0), "\(status): \(monitor.stderr.text.suffix(2000))")
         }
     }
 
@@ -387,14 +388,14 @@ extension SpreadMonitorTests {
             var generator = Scripted(state: 3)
             let spreads = (0..<60).map { (at: base.adding(milliseconds: Int64($0) * 1000), k: [40, 130][generator.next(2)]) }
             let environment = ["ALERT_WEBHOOK_TOKEN": token]
-            var monitor = try bed.startMonitor(config: config, environment: environment)
+            var monitor = try await bed.startMonitor(config: config, environment: environment)
             for spread in spreads[0..<30] { try await bed.publishBook(Self.book("btc_mxn", at: spread.at, k: spread.k, sequence: 1)) }
             try await bed.waitForObservations(30)
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...1500)))
             monitor.killNow()
             _ = try await monitor.waitForExit(timeout: .seconds(10))
             for spread in spreads[30...] { try await bed.publishBook(Self.book("btc_mxn", at: spread.at, k: spread.k, sequence: 1)) }
-            monitor = try bed.startMonitor(config: config, environment: environment)
+            monitor = try await bed.startMonitor(config: config, environment: environment)
             try await bed.waitForObservations(60)
 
             let expected = Set(try await bed.alertMessages().map { "\($0["id"] ?? ""):\($0["state"] ?? "")" })
@@ -408,6 +409,16 @@ extension SpreadMonitorTests {
             let delivered = Set(requests.dropFirst(3).compactMap { $0.header("idempotency-key") })
             #expect(delivered == expected)
             #expect(requests.allSatisfy { $0.header("authorization") == "Bearer \(token)" && $0.header("content-type") == "application/json" })
+            // Each POST's body is its alert message's fields as a JSON object.
+            let messages = Dictionary(try await bed.alertMessages().map { ("\($0["id"] ?? ""):\($0["state"] ?? "")", $0) }, uniquingKeysWith: { $1 })
+            for request in requests {
+                guard case .object(let object)? = try? JSONParser.parse(Array((request.body ?? "").utf8)) else {
+                    Issue.record("a webhook body is not a JSON object: \(request.body ?? "none")")
+                    continue
+                }
+                let fields = Dictionary(object.members.map { name, value in if case .string(let text) = value { (name, text) } else { (name, "?") } }, uniquingKeysWith: { $1 })
+                #expect(fields == messages[request.header("idempotency-key") ?? ""])
+            }
             #expect(!monitor.stderr.text.contains(token) && !monitor.stdout.text.contains(token))
             #expect(try await monitor.terminate(timeout: .seconds(10)) == .exited(0))
         }
@@ -464,7 +475,7 @@ extension SpreadMonitorTests {
                     Self.book("usd_mxn", at: base.adding(milliseconds: Int64(minute) * 60_000), k: generator.next(200), sequence: Int64(minute)), seq: 0)
             }
             let config = try bed.writeMonitorConfig()
-            let monitor = try bed.startMonitor(config: config)
+            let monitor = try await bed.startMonitor(config: config)
             try await bed.waitForObservations(7)
             try await bed.waitForObservations(93, book: "usd_mxn")
             #expect(try await monitor.terminate(timeout: .seconds(10)) == .exited(0))

@@ -41,6 +41,8 @@ final class FakeUpstream: @unchecked Sendable {
         let headers: [String: String]
         /// When the fake received it (unix ms, its clock).
         let receivedAt: Int64?
+        /// A POST's body as text.
+        var body: String? = nil
 
         func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
@@ -108,8 +110,10 @@ final class FakeUpstream: @unchecked Sendable {
         let all = items.compactMap { item -> ReceivedRequest? in
             guard case .string(let path)? = item["path"] else { return nil }
             let receivedAt: Int64? = if case .number(let literal)? = item["at_ms"] { Int64(literal) } else { nil }
+            let body: String? = if case .string(let text)? = item["body"] { text } else { nil }
             return ReceivedRequest(
-                path: path, query: strings(item["query"], lowercasingKeys: false), headers: strings(item["headers"], lowercasingKeys: true), receivedAt: receivedAt)
+                path: path, query: strings(item["query"], lowercasingKeys: false), headers: strings(item["headers"], lowercasingKeys: true), receivedAt: receivedAt,
+                body: body)
         }
         return path.map { wanted in all.filter { $0.path == wanted } } ?? all
     }

@@ -51,8 +51,12 @@ extension TestBed {
         }
     }
 
-    func startMonitor(config: String, environment: [String: String] = [:]) throws -> ChildProcess {
-        try start("spread-monitor", arguments: ["--config", config], environment: environment)
+    /// Starts the monitor and returns once it has logged its start (its signal handling is in
+    /// place then, so a SIGTERM right after is a graceful stop).
+    func startMonitor(config: String, environment: [String: String] = [:]) async throws -> ChildProcess {
+        let monitor = try start("spread-monitor", arguments: ["--config", config], environment: environment)
+        _ = try await monitor.waitForLine { $0.contains("spread monitor started") }
+        return monitor
     }
 
     /// The stored observations of `book`, oldest first.
