@@ -325,7 +325,7 @@ struct FetcherEndToEndTests {
     func slowResponseThenSuccess() async throws {
         try await TestBed.with { bed in
             let (run, requests, entries) = try await runPriceFetcherOnce(
-                bed, faults: [.file(200, "coinmarketcap/listings-latest.json", delayMilliseconds: 3000)], timeoutSeconds: "1")
+                bed, faults: [.file(200, "coinmarketcap/listings-latest.json", delayMilliseconds: 8000)], timeoutSeconds: "3")
             #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
             #expect(requests.count >= 2)
             #expect(entries.count == 1)
