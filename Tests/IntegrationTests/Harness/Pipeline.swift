@@ -64,8 +64,8 @@ extension TestBed {
         try await redis.zrangeByScore(Self.keys.history, minimum: "-inf", maximum: "+inf").map(\.score)
     }
 
-    /// Starts the API on a free port; returns it once it listens.
-    func startAPI(edit: (inout JSONValue) -> Void = { _ in }) async throws -> APIServer {
+    /// Starts the API on a free port (with `environment` beside the bed's); returns it once it listens.
+    func startAPI(environment: [String: String] = [:], edit: (inout JSONValue) -> Void = { _ in }) async throws -> APIServer {
         let config = try writeConfig("http-api") { config in
             config = config
                 .setting(["port"], .number("0"))
@@ -73,7 +73,7 @@ extension TestBed {
                 .setting(["openapi_path"], .string(BuildProducts.packageRoot.appendingPathComponent("oas.yaml").path))
             edit(&config)
         }
-        return try await APIServer.listening(try start("http-api", arguments: ["--config", config]))
+        return try await APIServer.listening(try start("http-api", arguments: ["--config", config], environment: environment))
     }
 }
 
