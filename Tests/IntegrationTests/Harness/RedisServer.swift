@@ -16,11 +16,13 @@ final class RedisServer: @unchecked Sendable {
     /// What the process is.
     enum Kind {
         case data
-        /// A replica of the server on `127.0.0.1:port`; Sentinel never promotes an unpromotable one.
+        /// A replica of the server on `127.0.0.1:port` (which has this server's password);
+        /// Sentinel never promotes an unpromotable one.
         case replica(ofPort: Int, promotable: Bool)
-        /// A Sentinel monitoring `127.0.0.1:port` as `name`, with a quorum of 2 and short timeouts
-        /// (down after `downAfterMilliseconds`), so a test's failover takes seconds.
-        case sentinel(monitoringPort: Int, name: String, downAfterMilliseconds: Int)
+        /// A Sentinel monitoring `127.0.0.1:port` as `name` (logging in with `dataPassword`), with
+        /// a quorum of 2 and short timeouts (down after `downAfterMilliseconds`), so a test's
+        /// failover takes seconds. The server's own `password` is the Sentinel's.
+        case sentinel(monitoringPort: Int, name: String, dataPassword: String?, downAfterMilliseconds: Int)
     }
 
     let directory: TemporaryDirectory
@@ -63,7 +65,7 @@ final class RedisServer: @unchecked Sendable {
     private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     private func launch() async throws {
-        if case .sentinel(let port, let name, let downAfter) = kind {
+        if case .sentinel(let port, let name, let dataPassword, let downAfter) = kind {
             // Sentinel rewrites its config file as it learns the set: a file of its own.
             let config = directory.file("sentinel-\(tcpPort ?? 0).conf")
             try """
@@ -74,6 +76,7 @@ final class RedisServer: @unchecked Sendable {
                 sentinel down-after-milliseconds \(name) \(downAfter)
                 sentinel failover-timeout \(name) \(downAfter * 3)
                 sentinel parallel-syncs \(name) 1
+                \(dataPassword.map { "sentinel auth-pass \(name) \($0)" } ?? "")
                 \(password.map { "requirepass \($0)" } ?? "")
 
                 """.write(toFile: config, atomically: true, encoding: .utf8)
@@ -90,6 +93,7 @@ final class RedisServer: @unchecked Sendable {
         if let password { arguments += ["--requirepass", password] }
         if case .replica(let port, let promotable) = kind {
             arguments += ["--replicaof", "127.0.0.1", String(port), "--replica-priority", promotable ? "100" : "0"]
+            if let password { arguments += ["--masterauth", password] }
         }
         let process = try ChildProcess(executable: RedisServer.binary, arguments: arguments)
         self.process = process

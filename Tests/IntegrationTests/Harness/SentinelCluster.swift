@@ -2,8 +2,9 @@ import Foundation
 @testable import TopCoins
 
 /// A primary, one replica and three Sentinels on loopback TCP: what a failover test runs on.
-/// The primary is a `TestBed`'s own server (started with a TCP port); the replica and the
-/// Sentinels each have a directory of their own, removed when they stop.
+/// The primary is a `TestBed`'s own server (started with a TCP port and a password, which the
+/// replica shares); the Sentinels have a password of their own, as in production. Each server
+/// has a directory of its own, removed when it stops.
 final class SentinelCluster: @unchecked Sendable {
     /// The name the Sentinels monitor the primary under.
     static let name = "topcoins"
@@ -13,12 +14,19 @@ final class SentinelCluster: @unchecked Sendable {
     let sentinels: [RedisServer]
 
     /// `REDIS_URL` in Sentinel form: the primary, whichever server that is now.
-    var url: String { "redis-sentinel://\(sentinels.map { "127.0.0.1:\($0.tcpPort ?? 0)" }.joined(separator: ","))/\(SentinelCluster.name)" }
+    var url: String {
+        let sentinelList = sentinels.map { "127.0.0.1:\($0.tcpPort ?? 0)" }.joined(separator: ",")
+        return "redis-sentinel://:\(primary.password ?? "")@\(sentinelList)/\(SentinelCluster.name)?sentinel_password=\(sentinelPassword)"
+    }
     /// `REDIS_READ_URL` for a replica.
-    var replicaURL: String { url + "?replica=1" }
+    var replicaURL: String { url + "&replica=1" }
+    /// Both passwords, which no log may contain.
+    var secrets: [String] { [primary.password ?? "", sentinelPassword] }
+    let sentinelPassword: String
     var endpoint: RedisEndpoint { get throws { try RedisEndpoint(url: url) } }
 
-    private init(primary: RedisServer, replica: RedisServer, sentinels: [RedisServer]) {
+    private init(primary: RedisServer, replica: RedisServer, sentinels: [RedisServer], sentinelPassword: String) {
+        self.sentinelPassword = sentinelPassword
         self.primary = primary
         self.replica = replica
         self.sentinels = sentinels
@@ -29,19 +37,21 @@ final class SentinelCluster: @unchecked Sendable {
     /// `promotable: false` gives the replica priority 0, so the primary's death is final.
     static func start(primary: RedisServer, promotable: Bool = true) async throws -> SentinelCluster {
         guard let primaryPort = primary.tcpPort else { throw HarnessError("a Sentinel cluster's primary needs a TCP port") }
+        let sentinelPassword = "sentinel-\(UUID().uuidString.lowercased())"
         var started: [RedisServer] = []
         do {
-            let replica = try await RedisServer.start(tcpPort: try RedisServer.freeTCPPort(), kind: .replica(ofPort: primaryPort, promotable: promotable))
+            let replica = try await RedisServer.start(
+                password: primary.password, tcpPort: try RedisServer.freeTCPPort(), kind: .replica(ofPort: primaryPort, promotable: promotable))
             started.append(replica)
             try await replica.waitForReplicationLink()
             // Sentinels find the replica in the primary's INFO, and each other through its pub/sub.
             for _ in 0..<3 {
                 started.append(
                     try await RedisServer.start(
-                        tcpPort: try RedisServer.freeTCPPort(),
-                        kind: .sentinel(monitoringPort: primaryPort, name: name, downAfterMilliseconds: 1000)))
+                        password: sentinelPassword, tcpPort: try RedisServer.freeTCPPort(),
+                        kind: .sentinel(monitoringPort: primaryPort, name: name, dataPassword: primary.password, downAfterMilliseconds: 1000)))
             }
-            let cluster = SentinelCluster(primary: primary, replica: replica, sentinels: Array(started.dropFirst()))
+            let cluster = SentinelCluster(primary: primary, replica: replica, sentinels: Array(started.dropFirst()), sentinelPassword: sentinelPassword)
             try await cluster.waitUntilFormed()
             return cluster
         } catch {

@@ -37,7 +37,7 @@ final class TestBed: @unchecked Sendable {
     }
 
     /// Secrets no log may contain.
-    var secrets: [String] { [cmcAPIKey, cryptoCompareAPIKey] }
+    var secrets: [String] { [cmcAPIKey, cryptoCompareAPIKey] + (cluster?.secrets ?? []) }
 
     private init(directory: TemporaryDirectory, redisServer: RedisServer, cluster: SentinelCluster?, upstream: FakeUpstream) throws {
         self.directory = directory
@@ -53,7 +53,7 @@ final class TestBed: @unchecked Sendable {
         var cluster: SentinelCluster?
         do {
             if case .sentinels(let promotable) = setup {
-                redisServer = try await RedisServer.start(in: directory, tcpPort: try RedisServer.freeTCPPort())
+                redisServer = try await RedisServer.start(in: directory, password: "data-\(UUID().uuidString.lowercased())", tcpPort: try RedisServer.freeTCPPort())
                 do {
                     cluster = try await SentinelCluster.start(primary: redisServer, promotable: promotable)
                 } catch {
