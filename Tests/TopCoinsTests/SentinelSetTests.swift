@@ -96,4 +96,26 @@ struct SentinelSetTests {
         #expect(try SentinelSet.role(in: .array([.bulk(Array("slave".utf8)), .bulk(Array("h".utf8))])) == "slave")
         #expect(throws: RedisError.self) { try SentinelSet.role(in: .array([])) }
     }
+
+    static func apiConfig(environment: [String: String]) throws(ConfigError) -> APIConfig {
+        try APIConfig(reading: ConfigObject.parse(file: "/nonexistent/topcoins/http-api.json", bytes: Array("{}".utf8), environment: environment))
+    }
+
+    @Test func replicaReadsAreForREDIS_READ_URLOnly() throws {
+        let sentinels = "redis-sentinel://:pw@s1,s2/topcoins"
+        let config = try Self.apiConfig(environment: ["REDIS_URL": sentinels, "REDIS_READ_URL": sentinels + "?replica=1"])
+        guard case .sentinel(let primary) = config.settings.redis.address, case .sentinel(let reads) = config.readRedis.address else {
+            Issue.record("both URLs should be the Sentinel form")
+            return
+        }
+        #expect(primary.role == .primary && reads.role == .replica)
+        #expect(try Self.apiConfig(environment: ["REDIS_URL": sentinels]).readRedis == config.settings.redis)
+        #expect(try Self.apiConfig(environment: ["REDIS_URL": sentinels, "REDIS_READ_URL": "redis://replica:6380"]).readRedis.address == .tcp(host: "replica", port: 6380))
+
+        let writesToAReplica = #expect(throws: ConfigError.self) { try Self.apiConfig(environment: ["REDIS_URL": sentinels + "?replica=1"]) }
+        #expect(writesToAReplica?.keyPath == "REDIS_URL (environment)")
+        #expect(writesToAReplica?.message.contains("REDIS_READ_URL") == true)
+        let badReadURL = #expect(throws: ConfigError.self) { try Self.apiConfig(environment: ["REDIS_READ_URL": "redis-sentinel://s1/"]) }
+        #expect(badReadURL?.keyPath == "REDIS_READ_URL (environment)")
+    }
 }
