@@ -88,9 +88,12 @@ struct SentinelFailoverTests {
             let cluster = try #require(bed.cluster)
             try await bed.publishPair()
             let merger = try bed.startMerger()
-            let oldest = try await bed.waitForSnapshot(merger: merger)
+            let oldest = try await bed.newestPairTimestamp()
+            try await Faults.waitUntil("the first pair merged", timeout: .seconds(60)) { try await bed.latestSnapshot() == oldest }
+            // The new price merges with the old ranking first: wait for the pair's own merge.
             try await bed.publishPair()
-            let newest = try await bed.waitForSnapshot(after: oldest, merger: merger)
+            let newest = try await bed.newestPairTimestamp()
+            try await Faults.waitUntil("the second pair merged", timeout: .seconds(60)) { try await bed.latestSnapshot() == newest }
             // Both snapshots on the replica before the API starts reading it.
             #expect(try await bed.redis.send(["WAIT", "1", "30000"]).int == 1)
             #expect(try await merger.terminate(timeout: .seconds(10)) == .exited(0))
