@@ -4,7 +4,8 @@ import TopCoins
 /// `http-api`: the HTTP API. `--port` and `--host` win over the config's `port` and `host`.
 public struct HTTPAPICommand: ServiceCommand {
     public static let configuration = CommandConfiguration.service(
-        "http-api", abstract: "Serves the top list, now or at a past instant, as JSON or CSV over HTTP.")
+        "http-api", abstract: "Serves the top list, now or at a past instant, as JSON or CSV over HTTP.",
+        environment: " REDIS_READ_URL (any of those forms; Sentinel's takes replica=1) is where history reads go.")
 
     @Option(help: ArgumentHelp("The API's JSON config.", valueName: "path"))
     var config = "Config/http-api.json"

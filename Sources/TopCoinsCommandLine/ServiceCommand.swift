@@ -36,14 +36,16 @@ extension ExitCode {
 
 extension CommandConfiguration {
     /// A TopCoins executable's configuration: its name, what it does, the environment and exit
-    /// codes it shares with the others (plus `exitCodes`), and the project's version.
-    static func service(_ name: String, abstract: String, exitCodes: String = "") -> CommandConfiguration {
+    /// codes it shares with the others (plus its own `environment` and `exitCodes`), and the
+    /// project's version.
+    static func service(_ name: String, abstract: String, environment: String = "", exitCodes: String = "") -> CommandConfiguration {
         CommandConfiguration(
             commandName: name,
             abstract: abstract,
             discussion: """
-                REDIS_URL (redis://[:password@]host:port[/db] or unix:///path/redis.sock) overrides \
-                the config's redis.url.
+                REDIS_URL (redis://[:password@]host:port[/db], unix:///path/redis.sock or \
+                redis-sentinel://[:password@]host:port,.../name[?db=N&sentinel_password=...]) \
+                overrides the config's redis.url.\(environment)
 
                 Exit codes: 0 after SIGTERM or SIGINT (a graceful shutdown), 2 for a usage or config \
                 mistake\(exitCodes).

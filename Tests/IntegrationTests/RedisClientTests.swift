@@ -377,4 +377,32 @@ struct RedisClientTests {
             #expect(try await client.get("after") == Array("2".utf8))
         }
     }
+
+    @Test("a READONLY reply (a primary demoted under the client) makes the next command connect anew; other errors do not")
+    func readOnlyReplyReconnects() async throws {
+        let other = try await RedisServer.start(tcpPort: try RedisServer.freeTCPPort())
+        do {
+            try await withRedis { server, client in
+                let first = try await client.send(["CLIENT", "ID"]).int
+                try await client.set("text", "x")
+                _ = try? await client.send(["INCR", "text"])
+                #expect(try await client.send(["CLIENT", "ID"]).int == first, "an ordinary error reply kept the connection")
+
+                try await client.send(["REPLICAOF", "127.0.0.1", RedisArgument(other.tcpPort ?? 0)])
+                do throws(RedisError) {
+                    try await client.set("write", "1")
+                    Issue.record("a replica accepted a write")
+                } catch {
+                    #expect(error.serverCode == "READONLY", "\(error)")
+                }
+                let next = try await client.send(["CLIENT", "ID"]).int
+                #expect(next != nil && next != first, "the connection that got READONLY was kept")
+                try await client.send(["REPLICAOF", "NO", "ONE"])
+            }
+        } catch {
+            await other.stop()
+            throw error
+        }
+        await other.stop()
+    }
 }

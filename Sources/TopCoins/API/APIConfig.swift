@@ -42,6 +42,9 @@ public struct APIConfig: Sendable {
     /// The ops listener's address; nil is the API's own `host`.
     public var opsHost: String?
     public let settings: ServiceSettings
+    /// Where history reads and the follower of the merged stream go: `REDIS_READ_URL` (plain,
+    /// or Sentinel with `replica=1`), else `settings.redis`. Nothing writes there.
+    public let readRedis: RedisEndpoint
 
     public init(reading config: ConfigObject) throws(ConfigError) {
         port = try config.integer("port", in: 0...65535) ?? 6667
@@ -79,6 +82,11 @@ public struct APIConfig: Sendable {
             openAPIDocument = OpenAPIDocument.bytes
         }
         settings = try ServiceSettings(reading: config)
+        if let url = config.environment["REDIS_READ_URL"], !url.isEmpty {
+            readRedis = try ServiceSettings.endpoint(url, file: config.file, keyPath: "REDIS_READ_URL (environment)")
+        } else {
+            readRedis = settings.redis
+        }
         try config.rejectUnknownKeys()
     }
 

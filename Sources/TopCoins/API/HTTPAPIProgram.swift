@@ -12,15 +12,16 @@ public enum HTTPAPIProgram {
     /// Builds the listeners (the API, and the ops listener when it has a port of its own) and
     /// the service that follows new snapshots.
     public static func buildServices(config: APIConfig, metrics: APIMetrics, logger: Logger) -> (services: [any Service], clients: [RedisClient]) {
-        // History reads spread over a few connections, each with its own thread.
-        let historyClients = (0..<4).map { _ in RedisClient(endpoint: config.settings.redis) }
-        let followerClient = RedisClient(endpoint: config.settings.redis)
+        // History reads spread over a few connections, each with its own thread; they and the
+        // follower read from `readRedis` (a replica when configured).
+        let historyClients = (0..<4).map { _ in RedisClient(endpoint: config.readRedis) }
+        let followerClient = RedisClient(endpoint: config.readRedis)
         let library = SnapshotLibrary(
             stores: historyClients.map { History(redis: $0) }, cacheSize: config.historyCacheSize, clockSkewSeconds: config.maxClockSkewSeconds,
             logger: logger)
         let assets = AssetLibrary(history: History(redis: historyClients[0]), cachedPointLimit: config.seriesCachePoints, logger: logger)
         // The rankings load all of history at start: on a connection of their own, off the requests' ones.
-        let rankingsClient = RedisClient(endpoint: config.settings.redis)
+        let rankingsClient = RedisClient(endpoint: config.readRedis)
         let rankings = Rankings(
             history: History(redis: rankingsClient), library: library, assets: assets, maxWindowMilliseconds: Int64(config.rawHistoryDays) * 86_400_000,
             logger: logger)

@@ -19,16 +19,24 @@ public struct ServiceSettings: Sendable {
             url = fromEnvironment
             urlKey = "REDIS_URL (environment)"
         }
-        do {
-            self.redis = try RedisEndpoint(url: url)
-        } catch {
-            throw ConfigError(file: config.file, keyPath: urlKey, message: "\(error)")
+        self.redis = try ServiceSettings.endpoint(url, file: config.file, keyPath: urlKey)
+        if case .sentinel(let sentinels) = redis.address, sentinels.role == .replica {
+            throw ConfigError(file: config.file, keyPath: urlKey, message: "replica=1 is for REDIS_READ_URL: every process writes to the primary")
         }
         let level = try config.string("log_level") ?? "info"
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw config.error("log_level", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(level)\"")
         }
         self.logLevel = logLevel
+    }
+
+    /// Parses a Redis URL, failing as a config mistake at `keyPath`.
+    static func endpoint(_ url: String, file: String, keyPath: String) throws(ConfigError) -> RedisEndpoint {
+        do {
+            return try RedisEndpoint(url: url)
+        } catch {
+            throw ConfigError(file: file, keyPath: keyPath, message: "\(error)")
+        }
     }
 }
 

@@ -16,9 +16,18 @@ public struct MergerLease: Sendable {
         self.milliseconds = Int(seconds * 1000)
     }
 
-    /// Takes the lease if nobody holds it.
+    static let acquireScript = """
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        return 0
+        """
+
+    /// Takes the lease if nobody holds it, or takes it back if this process still does: a
+    /// merger that lost Redis (a failover: the replica it reaches now has the key) resumes at
+    /// once instead of waiting out its own lease. The token is unique per process, so the
+    /// lease stays exclusive.
     public func acquire() async throws(RedisError) -> Bool {
-        try await redis.send(["SET", RedisArgument(key), RedisArgument(token), "NX", "PX", RedisArgument(milliseconds)]) == .status("OK")
+        try await redis.eval(MergerLease.acquireScript, keys: [key], arguments: [RedisArgument(token), RedisArgument(milliseconds)]).int == 1
     }
 
     static let renewScript = """

@@ -4,7 +4,7 @@ import NIOPosix
 /// A Redis client over one hiredis connection, driven by its own worker thread so blocking
 /// calls never touch an event loop or the cooperative pool. Commands from concurrent tasks
 /// queue on that thread in order. A broken connection is dropped; the next command
-/// reconnects. Give a blocking reader (`XREADGROUP ... BLOCK`) a client of its own.
+/// reconnects (asking the Sentinels again for a Sentinel endpoint, so a failover is followed). Give a blocking reader (`XREADGROUP ... BLOCK`) a client of its own.
 public final class RedisClient: Sendable {
     public let endpoint: RedisEndpoint
     private let threadPool: NIOThreadPool
@@ -35,7 +35,7 @@ public final class RedisClient: Sendable {
             return try await threadPool.runIfActive { [slot, endpoint, timeoutSeconds] () throws(RedisError) -> T in
                 if slot.connection == nil || slot.connection?.isBroken == true {
                     slot.connection = nil
-                    slot.connection = try RedisConnection(endpoint: endpoint, timeoutSeconds: timeoutSeconds)
+                    slot.connection = try RedisConnection.open(endpoint, timeoutSeconds: timeoutSeconds)
                 }
                 do throws(RedisError) {
                     return try body(slot.connection!)

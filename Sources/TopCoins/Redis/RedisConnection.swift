@@ -8,15 +8,67 @@ import Glibc
 /// single worker thread; it is not shared and needs no lock.
 final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
+    /// Set when the server answered `READONLY` or `LOADING` (or Sentinel's `MASTERDOWN`): it is
+    /// no longer (or not yet) the server wanted, so the next command connects anew, asking the
+    /// Sentinels again.
+    private var wrongServer = false
 
-    /// Connects, authenticates and selects the database. `timeoutSeconds` bounds connecting
-    /// and every later read or write on the socket (it must exceed any `BLOCK` time used).
-    init(endpoint: RedisEndpoint, timeoutSeconds: Double) throws(RedisError) {
+    /// Connects to the endpoint; for a Sentinel set, to the server the Sentinels name now.
+    static func open(_ endpoint: RedisEndpoint, timeoutSeconds: Double) throws(RedisError) -> RedisConnection {
+        guard case .sentinel(let sentinels) = endpoint.address else { return try RedisConnection(endpoint: endpoint, timeoutSeconds: timeoutSeconds) }
+        return try resolve(sentinels, credentials: endpoint, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Asks each Sentinel in turn for the server `sentinels.role` wants and connects to it,
+    /// keeping the connection only when the server's own `ROLE` agrees (a Sentinel can lag a
+    /// failover). Throws a connection error naming each Sentinel's answer when none works.
+    private static func resolve(_ sentinels: SentinelSet, credentials: RedisEndpoint, timeoutSeconds: Double) throws(RedisError) -> RedisConnection {
+        var failures: [String] = []
+        for sentinel in sentinels.sentinels {
+            do throws(RedisError) {
+                let asking = try RedisConnection(
+                    endpoint: RedisEndpoint(address: .tcp(host: sentinel.host, port: sentinel.port), password: sentinels.password), timeoutSeconds: timeoutSeconds)
+                let primaryReply = try asking.command(["SENTINEL", "get-master-addr-by-name", RedisArgument(sentinels.masterName)])
+                if case .error(let message) = primaryReply { throw .server(message) }
+                guard let primary = try SentinelSet.primary(in: primaryReply) else {
+                    failures.append("\(sentinel): does not monitor \(sentinels.masterName)")
+                    continue
+                }
+                var server = primary
+                if sentinels.role == .replica {
+                    let replicasReply = try asking.command(["SENTINEL", "replicas", RedisArgument(sentinels.masterName)])
+                    if case .error(let message) = replicasReply { throw .server(message) }
+                    server = try SentinelSet.upReplicas(in: replicasReply).filter { $0 != primary }.randomElement() ?? primary
+                }
+                let connection = try RedisConnection(
+                    endpoint: RedisEndpoint(
+                        address: .tcp(host: server.host, port: server.port), username: credentials.username, password: credentials.password,
+                        database: credentials.database),
+                    timeoutSeconds: timeoutSeconds)
+                let roleReply = try connection.command(["ROLE"])
+                if case .error(let message) = roleReply { throw .server(message) }
+                let role = try SentinelSet.role(in: roleReply)
+                guard sentinels.accepts(role: role) else {
+                    failures.append("\(sentinel) named \(server), which is a \(role)")
+                    continue
+                }
+                return connection
+            } catch {
+                failures.append("\(sentinel): \(error)")
+            }
+        }
+        throw .connection("no Sentinel of \(sentinels.masterName) named a usable server: \(failures.joined(separator: "; "))")
+    }
+
+    /// Connects to one server, authenticates and selects the database. `timeoutSeconds` bounds
+    /// connecting and every later read or write on the socket (it must exceed any `BLOCK` time used).
+    private init(endpoint: RedisEndpoint, timeoutSeconds: Double) throws(RedisError) {
         let timeout = timeval(tv_sec: Int(timeoutSeconds), tv_usec: Int((timeoutSeconds - Double(Int(timeoutSeconds))) * 1_000_000))
         let connected: UnsafeMutablePointer<redisContext>?
         switch endpoint.address {
         case .tcp(let host, let port): connected = redisConnectWithTimeout(host, Int32(port), timeout)
         case .unix(let path): connected = redisConnectUnixWithTimeout(path, timeout)
+        case .sentinel: throw .connection("a Sentinel set is resolved before connecting")
         }
         guard let connected else { throw .connection("cannot allocate a hiredis context") }
         guard connected.pointee.err == 0 else {
@@ -46,8 +98,21 @@ final class RedisConnection {
         redisFree(context)
     }
 
-    /// Whether the socket failed; such a connection is dropped and replaced.
-    var isBroken: Bool { context.pointee.err != 0 }
+    /// Whether the socket failed or the server is the wrong one; such a connection is dropped
+    /// and replaced.
+    var isBroken: Bool { context.pointee.err != 0 || wrongServer }
+
+    /// Error codes that say this server cannot serve us (now): a demoted primary, one still
+    /// loading its data, a replica whose Sentinel-known primary is down.
+    private static let wrongServerCodes: Set<Substring> = ["READONLY", "LOADING", "MASTERDOWN"]
+
+    /// Returns `value`, noting an error reply that means another server must be found.
+    private func noting(_ value: RedisValue) -> RedisValue {
+        if case .error(let message) = value, let code = message.split(separator: " ", maxSplits: 1).first, RedisConnection.wrongServerCodes.contains(code) {
+            wrongServer = true
+        }
+        return value
+    }
 
     /// Sends one command and waits for its reply. Error replies are returned as `.error`.
     func command(_ arguments: [RedisArgument]) throws(RedisError) -> RedisValue {
@@ -56,7 +121,7 @@ final class RedisConnection {
         }
         guard let reply else { throw .connection(RedisConnection.errorMessage(context)) }
         defer { freeReplyObject(reply) }
-        return RedisConnection.value(of: reply.assumingMemoryBound(to: redisReply.self))
+        return noting(RedisConnection.value(of: reply.assumingMemoryBound(to: redisReply.self)))
     }
 
     /// Sends every command before reading any reply: one round trip for the lot.
@@ -74,7 +139,7 @@ final class RedisConnection {
             guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
                 throw .connection(RedisConnection.errorMessage(context))
             }
-            replies.append(RedisConnection.value(of: reply.assumingMemoryBound(to: redisReply.self)))
+            replies.append(noting(RedisConnection.value(of: reply.assumingMemoryBound(to: redisReply.self))))
             freeReplyObject(reply)
         }
         return replies

@@ -1,9 +1,13 @@
 /// Where a Redis server is and how to log in: parsed from `redis://[:password@]host:port[/db]`
-/// (also `redis://user:password@...`) or `unix:///path/to/redis.sock[?db=N]`.
+/// (also `redis://user:password@...`), `unix:///path/to/redis.sock[?db=N]`, or the Sentinel
+/// form `redis-sentinel://[:password@]host1:26379,host2:26379/mymaster[?db=N]` (see
+/// `SentinelSet`). Username and password are always the data server's.
 public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public enum Address: Sendable, Equatable {
         case tcp(host: String, port: Int)
         case unix(path: String)
+        /// Whichever server the Sentinels name, asked anew on every connect.
+        case sentinel(SentinelSet)
     }
 
     public let address: Address
@@ -38,23 +42,16 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
             self.init(address: .unix(path: String(rest)), database: database)
             return
         }
+        if url.hasPrefix(SentinelSet.scheme) {
+            self = try SentinelSet.endpoint(url: url)
+            return
+        }
         guard url.hasPrefix("redis://") else {
-            throw InvalidURL(description: "expected redis://[:password@]host:port[/db] or unix:///path, found a URL with another scheme")
+            throw InvalidURL(
+                description: "expected redis://[:password@]host:port[/db], unix:///path or redis-sentinel://host:port,.../name, found a URL with another scheme")
         }
         var rest = Substring(url.dropFirst("redis://".count))
-        var username: String?
-        var password: String?
-        if let at = rest.lastIndex(of: "@") {
-            let credentials = rest[..<at]
-            rest = rest[rest.index(after: at)...]
-            if let colon = credentials.firstIndex(of: ":") {
-                let user = credentials[..<colon]
-                username = user.isEmpty ? nil : RedisEndpoint.percentDecode(user)
-                password = RedisEndpoint.percentDecode(credentials[credentials.index(after: colon)...])
-            } else {
-                password = RedisEndpoint.percentDecode(credentials)
-            }
-        }
+        let (username, password) = RedisEndpoint.credentials(&rest)
         var database = 0
         if let slash = rest.firstIndex(of: "/") {
             let path = rest[rest.index(after: slash)...]
@@ -64,8 +61,24 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
                 database = number
             }
         }
-        var host = rest
-        var port = 6379
+        let (host, port) = try RedisEndpoint.hostAndPort(rest, defaultPort: 6379)
+        self.init(address: .tcp(host: host, port: port), username: username, password: password, database: database)
+    }
+
+    /// Takes `[user]:password@` (or `password@`) off the front of `rest`; the last '@' ends it.
+    static func credentials(_ rest: inout Substring) -> (username: String?, password: String?) {
+        guard let at = rest.lastIndex(of: "@") else { return (nil, nil) }
+        let credentials = rest[..<at]
+        rest = rest[rest.index(after: at)...]
+        guard let colon = credentials.firstIndex(of: ":") else { return (nil, percentDecode(credentials)) }
+        let user = credentials[..<colon]
+        return (user.isEmpty ? nil : percentDecode(user), percentDecode(credentials[credentials.index(after: colon)...]))
+    }
+
+    /// `host`, `host:port`, `[v6]` or `[v6]:port`.
+    static func hostAndPort(_ text: Substring, defaultPort: Int) throws(InvalidURL) -> (host: String, port: Int) {
+        var host = text
+        var port = defaultPort
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { throw InvalidURL(description: "unclosed '[' in the host") }
             let after = host[host.index(after: close)...]
@@ -82,7 +95,7 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
             host = host[..<colon]
         }
         guard !host.isEmpty else { throw InvalidURL(description: "missing host") }
-        self.init(address: .tcp(host: String(host), port: port), username: username, password: password, database: database)
+        return (String(host), port)
     }
 
     /// Decodes `%XX` escapes; anything else, a malformed escape included, is kept as written.
@@ -115,6 +128,7 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
         switch address {
         case .tcp(let host, let port): "redis://\(password == nil ? "" : "***@")\(host):\(port)/\(database)"
         case .unix(let path): "unix://\(path)\(database == 0 ? "" : "?db=\(database)")"
+        case .sentinel(let sentinels): sentinels.description(dataPassword: password != nil, database: database)
         }
     }
 }

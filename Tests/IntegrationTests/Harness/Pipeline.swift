@@ -64,8 +64,8 @@ extension TestBed {
         try await redis.zrangeByScore(Self.keys.history, minimum: "-inf", maximum: "+inf").map(\.score)
     }
 
-    /// Starts the API on a free port; returns it once it listens.
-    func startAPI(edit: (inout JSONValue) -> Void = { _ in }) async throws -> APIServer {
+    /// Starts the API on a free port (with `environment` beside the bed's); returns it once it listens.
+    func startAPI(environment: [String: String] = [:], edit: (inout JSONValue) -> Void = { _ in }) async throws -> APIServer {
         let config = try writeConfig("http-api") { config in
             config = config
                 .setting(["port"], .number("0"))
@@ -73,7 +73,7 @@ extension TestBed {
                 .setting(["openapi_path"], .string(BuildProducts.packageRoot.appendingPathComponent("oas.yaml").path))
             edit(&config)
         }
-        return try await APIServer.listening(try start("http-api", arguments: ["--config", config]))
+        return try await APIServer.listening(try start("http-api", arguments: ["--config", config], environment: environment))
     }
 }
 
@@ -98,11 +98,28 @@ struct APIServer: Sendable {
 
     /// Polls `GET /` until it serves the snapshot at `timestamp`.
     func waitForServing(_ timestamp: Timestamp, timeout: Duration = .seconds(20)) async throws {
+        try await waitForServing(timeout: timeout, description: "\(timestamp)") { $0 == timestamp }
+    }
+
+    /// Polls `GET /` until it serves a snapshot at `timestamp` or later (a running pipeline
+    /// may already have moved past it); returns the one served.
+    @discardableResult
+    func waitForServing(atLeast timestamp: Timestamp, timeout: Duration = .seconds(20)) async throws -> Timestamp {
+        try await waitForServing(timeout: timeout, description: "\(timestamp) or later") { $0 >= timestamp }
+    }
+
+    private func waitForServing(timeout: Duration, description: String, _ accept: (Timestamp) -> Bool) async throws -> Timestamp {
         let deadline = ContinuousClock.now + timeout
+        var last = "nothing yet"
         while true {
             let response = try await request("/?limit=1")
-            if response.status == 200, case .string(let served)? = try JSONParser.parse(response.body)["timestamp"], served == timestamp.iso8601 { return }
-            guard ContinuousClock.now < deadline else { throw HarnessError("the API did not serve \(timestamp) within \(timeout)") }
+            if response.status == 200, case .string(let text)? = try JSONParser.parse(response.body)["timestamp"], let served = Timestamp(iso8601: text) {
+                if accept(served) { return served }
+                last = text
+            } else {
+                last = "status \(response.status)"
+            }
+            guard ContinuousClock.now < deadline else { throw HarnessError("the API did not serve \(description) within \(timeout) (last: \(last))") }
             try await Task.sleep(for: .milliseconds(50))
         }
     }

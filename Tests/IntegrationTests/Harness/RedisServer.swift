@@ -6,16 +6,31 @@ import Glibc
 #endif
 
 /// A real `redis-server` for one test: no persistence, listening on a unix socket in its own
-/// directory (and on a TCP port when asked). Stop it with `stop()`; `restart()` brings it
-/// back on the same socket (empty, as after a crash without persistence).
+/// directory (and on a TCP port when asked), optionally a replica of another server on
+/// loopback, or a Sentinel (`redis-sentinel`, TCP only). Stop it with `stop()`; `restart()`
+/// brings it back on the same socket (empty, as after a crash without persistence).
 final class RedisServer: @unchecked Sendable {
     static let binary = URL(fileURLWithPath: "/usr/bin/redis-server")
+    static let sentinelBinary = URL(fileURLWithPath: "/usr/bin/redis-sentinel")
+
+    /// What the process is.
+    enum Kind {
+        case data
+        /// A replica of the server on `127.0.0.1:port` (which has this server's password);
+        /// Sentinel never promotes an unpromotable one.
+        case replica(ofPort: Int, promotable: Bool)
+        /// A Sentinel monitoring `127.0.0.1:port` as `name` (logging in with `dataPassword`), with
+        /// a quorum of 2 and short timeouts (down after `downAfterMilliseconds`), so a test's
+        /// failover takes seconds. The server's own `password` is the Sentinel's.
+        case sentinel(monitoringPort: Int, name: String, dataPassword: String?, downAfterMilliseconds: Int)
+    }
 
     let directory: TemporaryDirectory
     let socketPath: String
     let password: String?
     /// The TCP port, when started with one (`--port 0` otherwise: no TCP listener).
     let tcpPort: Int?
+    let kind: Kind
     private let ownsDirectory: Bool
     private(set) var process: ChildProcess?
 
@@ -24,8 +39,8 @@ final class RedisServer: @unchecked Sendable {
     var endpoint: RedisEndpoint { RedisEndpoint(address: .unix(path: socketPath), password: password) }
 
     /// Starts a server in `directory` (a fresh one when nil, removed by `stop()`).
-    static func start(in directory: TemporaryDirectory? = nil, password: String? = nil, tcpPort: Int? = nil) async throws -> RedisServer {
-        let server = try RedisServer(directory: directory, password: password, tcpPort: tcpPort)
+    static func start(in directory: TemporaryDirectory? = nil, password: String? = nil, tcpPort: Int? = nil, kind: Kind = .data) async throws -> RedisServer {
+        let server = try RedisServer(directory: directory, password: password, tcpPort: tcpPort, kind: kind)
         do {
             try await server.launch()
         } catch {
@@ -35,8 +50,9 @@ final class RedisServer: @unchecked Sendable {
         return server
     }
 
-    private init(directory: TemporaryDirectory?, password: String?, tcpPort: Int?) throws {
+    private init(directory: TemporaryDirectory?, password: String?, tcpPort: Int?, kind: Kind) throws {
         ownsDirectory = directory == nil
+        self.kind = kind
         self.directory = try directory ?? TemporaryDirectory(prefix: "redis")
         socketPath = self.directory.file("redis.sock")
         self.password = password
@@ -49,15 +65,52 @@ final class RedisServer: @unchecked Sendable {
     private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     private func launch() async throws {
+        if case .sentinel(let port, let name, let dataPassword, let downAfter) = kind {
+            // Sentinel rewrites its config file as it learns the set: a file of its own.
+            let config = directory.file("sentinel-\(tcpPort ?? 0).conf")
+            try """
+                port \(tcpPort ?? 0)
+                bind 127.0.0.1
+                dir \(directory.path)
+                sentinel monitor \(name) 127.0.0.1 \(port) 2
+                sentinel down-after-milliseconds \(name) \(downAfter)
+                sentinel failover-timeout \(name) \(downAfter * 3)
+                sentinel parallel-syncs \(name) 1
+                \(dataPassword.map { "sentinel auth-pass \(name) \($0)" } ?? "")
+                \(password.map { "requirepass \($0)" } ?? "")
+
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let process = try ChildProcess(executable: RedisServer.sentinelBinary, arguments: [config, "--daemonize", "no", "--logfile", ""])
+            self.process = process
+            try await process.waitForLine(on: .stdout, timeout: .seconds(20)) { $0.contains("+monitor master") }
+            return
+        }
         var arguments = [
             "--port", String(tcpPort ?? 0), "--unixsocket", socketPath, "--unixsocketperm", "700",
             "--save", "", "--appendonly", "no", "--dir", directory.path, "--daemonize", "no", "--logfile", "",
         ]
         if tcpPort != nil { arguments += ["--bind", "127.0.0.1"] }
         if let password { arguments += ["--requirepass", password] }
+        if case .replica(let port, let promotable) = kind {
+            arguments += ["--replicaof", "127.0.0.1", String(port), "--replica-priority", promotable ? "100" : "0"]
+            if let password { arguments += ["--masterauth", password] }
+        }
         let process = try ChildProcess(executable: RedisServer.binary, arguments: arguments)
         self.process = process
         try await process.waitForLine(on: .stdout, timeout: .seconds(20)) { $0.lowercased().contains("ready to accept connections") }
+    }
+
+    /// Runs `body` with a client of the server's TCP port (a Sentinel has no unix socket).
+    func withTCPClient<T>(_ body: (RedisClient) async throws -> T) async throws -> T {
+        let client = RedisClient(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: tcpPort ?? 0), password: password))
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
     }
 
     /// Stops the server (SIGTERM, then SIGKILL) and waits for it to exit; the directory stays.

@@ -13,10 +13,18 @@ import Foundation
 ///         let entries = try await bed.redis.xrange("topcoins:prices")
 ///     }
 final class TestBed: @unchecked Sendable {
+    /// What Redis the bed runs: one server, or that server (on a TCP port too) as the primary
+    /// of a `SentinelCluster` that services reach through `REDIS_URL` in Sentinel form.
+    enum RedisSetup {
+        case single
+        case sentinels(promotableReplica: Bool)
+    }
+
     let directory: TemporaryDirectory
     let redisServer: RedisServer
+    let cluster: SentinelCluster?
     let upstream: FakeUpstream
-    /// A client of `redisServer` (database 0).
+    /// A client of `redisServer` (database 0), through the Sentinels with a cluster.
     let redis: RedisClient
     /// Random per test, so a leak into a log is unambiguous.
     let cmcAPIKey = "cmc-\(UUID().uuidString.lowercased())"
@@ -25,37 +33,49 @@ final class TestBed: @unchecked Sendable {
 
     /// The environment every service of this bed gets: `REDIS_URL` and both API keys.
     var environment: [String: String] {
-        ["REDIS_URL": redisServer.url, "CMC_API_KEY": cmcAPIKey, "CRYPTOCOMPARE_API_KEY": cryptoCompareAPIKey]
+        ["REDIS_URL": cluster?.url ?? redisServer.url, "CMC_API_KEY": cmcAPIKey, "CRYPTOCOMPARE_API_KEY": cryptoCompareAPIKey]
     }
 
     /// Secrets no log may contain.
-    var secrets: [String] { [cmcAPIKey, cryptoCompareAPIKey] }
+    var secrets: [String] { [cmcAPIKey, cryptoCompareAPIKey] + (cluster?.secrets ?? []) }
 
-    private init(directory: TemporaryDirectory, redisServer: RedisServer, upstream: FakeUpstream) {
+    private init(directory: TemporaryDirectory, redisServer: RedisServer, cluster: SentinelCluster?, upstream: FakeUpstream) throws {
         self.directory = directory
         self.redisServer = redisServer
+        self.cluster = cluster
         self.upstream = upstream
-        self.redis = redisServer.client()
+        self.redis = try cluster.map { RedisClient(endpoint: try $0.endpoint) } ?? redisServer.client()
     }
 
-    static func with<T>(_ body: (TestBed) async throws -> T) async throws -> T {
+    static func with<T>(redis setup: RedisSetup = .single, _ body: (TestBed) async throws -> T) async throws -> T {
         let directory = try TemporaryDirectory(prefix: "tcbed")
         let redisServer: RedisServer
+        var cluster: SentinelCluster?
         do {
-            redisServer = try await RedisServer.start(in: directory)
+            if case .sentinels(let promotable) = setup {
+                redisServer = try await RedisServer.start(in: directory, password: "data-\(UUID().uuidString.lowercased())", tcpPort: try RedisServer.freeTCPPort())
+                do {
+                    cluster = try await SentinelCluster.start(primary: redisServer, promotable: promotable)
+                } catch {
+                    await redisServer.stop()
+                    throw error
+                }
+            } else {
+                redisServer = try await RedisServer.start(in: directory)
+            }
         } catch {
             directory.remove()
             throw error
         }
-        let upstream: FakeUpstream
+        let bed: TestBed
         do {
-            upstream = try await FakeUpstream.start()
+            bed = try TestBed(directory: directory, redisServer: redisServer, cluster: cluster, upstream: try await FakeUpstream.start())
         } catch {
+            await cluster?.stop()
             await redisServer.stop()
             directory.remove()
             throw error
         }
-        let bed = TestBed(directory: directory, redisServer: redisServer, upstream: upstream)
         do {
             let result = try await body(bed)
             await bed.tearDown()
@@ -71,6 +91,7 @@ final class TestBed: @unchecked Sendable {
         children = []
         await redis.shutdown()
         await upstream.stop()
+        await cluster?.stop()
         await redisServer.stop()
         directory.remove()
     }
