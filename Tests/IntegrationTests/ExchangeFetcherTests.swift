@@ -231,6 +231,10 @@ struct ExchangeFetcherTests {
             child.killNow()
             #expect(try await child.waitForExit(timeout: .seconds(20)) == .signalled(SIGKILL))
             #expect(try await Self.stored(bed) == kept)
+            let api = try await bed.startAPI()
+            let served = try await api.request("/exchanges/similar?to=bitso")
+            #expect(served.status == 200)
+            #expect(try JSONParser.parse(served.body)["fetched_at"] == .string(kept.fetchedAt.iso8601))
 
             try await bed.upstream.reset()
             let next = try await Self.runOnce(bed, config)
@@ -240,4 +244,73 @@ struct ExchangeFetcherTests {
         }
     }
 
+
+    @Test("the endpoints: 503 before the first run, then the tables in JSON and CSV with the run's figures, caching until the next run, 400 and 404 naming the parameter")
+    func endpoints() async throws {
+        try await TestBed.with { bed in
+            let fixture = try await Fixture.read(bed)
+            let api = try await bed.startAPI()
+            let early = try await api.request("/exchanges/similar?to=bitso")
+            #expect(early.status == 503)
+            #expect(early.header("Retry-After") != nil)
+            #expect(try JSONParser.parse(early.body)["error"]?["code"] == .string("unavailable"))
+
+            let run = try await Self.runOnce(bed, try Self.writeConfig(bed))
+            #expect(run.status == .exited(0), "stderr:\n\(run.stderr)")
+            let tables = try #require(try await Self.stored(bed))
+
+            let similar = try await api.request("/exchanges/similar?to=bitso&min_shared=1")
+            #expect(similar.status == 200)
+            let document = try JSONParser.parse(similar.body)
+            #expect(document["reference"] == .string("bitso"))
+            #expect(document["fetched_at"] == .string(tables.fetchedAt.iso8601))
+            #expect(document["exchanges_considered"] == .number("100"))
+            #expect(document["tickers_considered"] == .number(String(tables.tickersConsidered)))
+            guard case .array(let rows)? = document["data"] else { throw HarnessError("no data in \(similar.bodyText.prefix(200))") }
+            func cell(_ value: JSONValue?) -> String {
+                switch value {
+                case .string(let text)?: text
+                case .number(let literal)?: literal
+                default: "null"
+                }
+            }
+            let columns = ["exchange_id", "exchange_name", "trust_score", "trust_score_rank", "shared_markets"]
+            #expect(rows.map { row in columns.map { cell(row[$0]) }.joined(separator: "|") } == fixture.similar(reference: "bitso", limit: 100))
+            #expect(document["count"] == .number(String(rows.count)))
+            // Cacheable until the next daily run, and revalidated by its tag.
+            let maxAge = try #require(similar.header("Cache-Control").flatMap { $0.split(separator: "=").last }.flatMap { Int($0) })
+            #expect((1...86_400).contains(maxAge))
+            let etag = try #require(similar.header("ETag"))
+            #expect(try await api.request("/exchanges/similar?to=bitso&min_shared=1", headers: [("If-None-Match", etag)]).status == 304)
+
+            let csv = try await api.request("/exchanges/similar?min_shared=3&format=csv")
+            let lines = csv.bodyText.split(separator: "\r\n").map(String.init)
+            #expect(lines.first == columns.joined(separator: ","))
+            let atLeastThree = fixture.similar(reference: "bitso", limit: 100).filter { Int($0.split(separator: "|").last!)! >= 3 }
+            #expect(lines.count - 1 == atLeastThree.count)
+            let servedIds: [String] = lines.dropFirst().map { line in String(line.prefix { $0 != "," }) }
+            let expectedIds: [String] = atLeastThree.map { row in String(row.prefix { $0 != "|" }) }
+            #expect(servedIds == expectedIds)
+
+            let widest = fixture.candidates(reference: "bitso", limit: 2)[1]
+            let markets = try await api.request("/exchanges/markets?exchange=\(widest)&format=csv")
+            let marketLines = markets.bodyText.split(separator: "\r\n").map(String.init)
+            #expect(marketLines.first == "exchange_id,base,target")
+            let shared: [String] = fixture.markets(widest).intersection(fixture.markets("bitso")).map { "\(widest),\($0.replacingOccurrences(of: "/", with: ","))" }
+            #expect(Set(marketLines.dropFirst()) == Set(shared))
+            let all = try JSONParser.parse(try await api.request("/exchanges/markets").body)
+            #expect(all["count"] == .number(String(fixture.marketRows(reference: "bitso", limit: 100).count)))
+
+            for (query, status, parameter) in [
+                ("/exchanges/similar?min_shared=0", 400, "min_shared"), ("/exchanges/similar?min_shared=x", 400, "min_shared"),
+                ("/exchanges/similar?to=kraken", 404, "to"), ("/exchanges/similar?to=%22%3E", 400, "to"), ("/exchanges/markets?exchange=a%20b", 400, "exchange"),
+                ("/exchanges/markets?exchange=exchange_150", 404, "exchange"), ("/exchanges/markets?run=previous", 404, "run"),
+                ("/exchanges/markets?run=yesterday", 400, "run"), ("/exchanges/similar?format=xml", 400, "format"),
+            ] {
+                let response = try await api.request(query)
+                #expect(response.status == status, "\(query): \(response.bodyText)")
+                #expect(try JSONParser.parse(response.body)["error"]?["parameter"] == .string(parameter), "\(query): \(response.bodyText)")
+            }
+        }
+    }
 }
