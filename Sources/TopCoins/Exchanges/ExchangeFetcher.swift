@@ -95,7 +95,7 @@ public struct ExchangeFetcher: Sendable {
                 case .success(let pages): raw = pages
                 case .failure(let failure): return .failure(failure)
                 }
-                if step.name.hasSuffix("_tickers") { tickersRead += raw.count }
+                if ExchangeFetcherConfig.tickerSteps.contains(step.name) { tickersRead += raw.count }
                 let leading: [(String, JSONValue)] = step.each.flatMap { each in value.map { [(each.name, .string($0))] } } ?? []
                 let output = RecordMapper(fields: step.fields).map(raw, leading: leading)
                 records += output.records

@@ -70,6 +70,9 @@ public struct ExchangeFetcherConfig: Sendable, ProcessConfig {
         ("candidate_tickers", [("base", .string), ("target", .string), ("is_stale", .boolean), ("is_anomaly", .boolean)]),
     ]
 
+    /// The steps whose records are tickers: what `tickers_considered` counts.
+    public static let tickerSteps: Set<String> = ["reference_tickers", "candidate_tickers"]
+
     /// Names the pipeline-status component and every log line.
     public let source: String
     public let reference: String
