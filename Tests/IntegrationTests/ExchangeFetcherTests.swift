@@ -301,6 +301,13 @@ struct ExchangeFetcherTests {
             let all = try JSONParser.parse(try await api.request("/exchanges/markets").body)
             #expect(all["count"] == .number(String(fixture.marketRows(reference: "bitso", limit: 100).count)))
 
+            // The run's status reaches /ready's components and /metrics' figures (read every 2 s).
+            let calls = fixture.minimumCalls(reference: "bitso", limit: 100)
+            try await Faults.waitUntil("the run's calls in /metrics", timeout: .seconds(30)) {
+                try await api.request("/metrics").bodyText.contains(#"topcoins_pipeline_last_figures{component="coingecko-exchanges",figure="calls"} \#(calls)"#)
+            }
+            #expect(try JSONParser.parse(try await api.request("/ready").body)["components"]?["coingecko-exchanges"]?["last_success_at"] != nil)
+
             for (query, status, parameter) in [
                 ("/exchanges/similar?min_shared=0", 400, "min_shared"), ("/exchanges/similar?min_shared=x", 400, "min_shared"),
                 ("/exchanges/similar?to=kraken", 404, "to"), ("/exchanges/similar?to=%22%3E", 400, "to"), ("/exchanges/markets?exchange=a%20b", 400, "exchange"),
