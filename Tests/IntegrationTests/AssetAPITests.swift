@@ -6,21 +6,7 @@ import Testing
 /// The asset routes over real sockets, with the built merger and API on a real Redis: the
 /// series the API serves say exactly what its top lists at each instant said.
 @Suite("Asset API", .serialized)
-struct AssetAPITests {
-    static func json(_ response: HTTPResponse) throws -> JSONValue { try JSONParser.parse(response.body) }
-
-    static func array(_ value: JSONValue?) -> [JSONValue] {
-        if case .array(let elements)? = value { return elements }
-        return []
-    }
-
-    static func text(_ value: JSONValue?) -> String? {
-        switch value {
-        case .string(let text)?, .number(let text)?: text
-        default: nil
-        }
-    }
-
+struct AssetAPITests: ReadsJSONAnswers {
     @Test("each asset's points are exactly its rows in /?datetime= of each snapshot, and each bucket the OHLC of those rows")
     func seriesEqualTheTopListsAtEachInstant() async throws {
         try await TestBed.with { bed in

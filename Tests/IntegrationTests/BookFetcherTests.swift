@@ -221,26 +221,19 @@ struct BookFetcherTests {
         }
     }
 
-    struct Mistake: Sendable, CustomTestStringConvertible {
-        let name: String
-        let edit: @Sendable (JSONValue) -> JSONValue
-        let mentions: [String]
-        var testDescription: String { name }
-    }
-
     /// Each applied to the test config with a budget that fits a one-second schedule, so only
     /// the mistake itself is wrong.
-    static let mistakes: [Mistake] = [
-        Mistake(name: "every second at 50 a minute", edit: { $0.setting(["budget", "per_minute"], .number("50")) }, mentions: ["budget.per_minute", "2 × 60 = 120"]),
-        Mistake(
+    static let mistakes: [ConfigMistake] = [
+        ConfigMistake(name: "every second at 50 a minute", edit: { $0.setting(["budget", "per_minute"], .number("50")) }, mentions: ["budget.per_minute", "2 × 60 = 120"]),
+        ConfigMistake(
             name: "a book twice", edit: { $0.setting(["each", "values"], .array([.string("btc_mxn"), .string("btc_mxn")])) },
             mentions: ["each.values[1]", "twice"]),
-        Mistake(name: "max_of on an integer", edit: { $0.setting(["fields", "sequence", "max_of"], .string("price")) }, mentions: ["fields.sequence.max_of"]),
-        Mistake(name: "records and record", edit: { $0.setting(["records"], .string("payload.asks")) }, mentions: ["record", "goes without records"]),
+        ConfigMistake(name: "max_of on an integer", edit: { $0.setting(["fields", "sequence", "max_of"], .string("price")) }, mentions: ["fields.sequence.max_of"]),
+        ConfigMistake(name: "records and record", edit: { $0.setting(["records"], .string("payload.asks")) }, mentions: ["record", "goes without records"]),
     ]
 
     @Test("a bad config exits 2 naming the file and the key, before asking anything", arguments: mistakes)
-    func badConfigExits2(_ mistake: Mistake) async throws {
+    func badConfigExits2(_ mistake: ConfigMistake) async throws {
         try await TestBed.with { bed in
             let path = bed.directory.file("bad-book-fetcher.json")
             let config = try TestConfigs.fetcher("book-fetcher", upstreamBaseURL: bed.upstream.baseURL).setting(["budget", "per_minute"], .number("600"))

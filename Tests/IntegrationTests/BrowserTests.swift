@@ -7,7 +7,7 @@ import Testing
 /// on a real Redis, daily candles stored as the history fetcher stores them, and headless
 /// Chromium loading each page and reporting every error it saw.
 @Suite("Pages in Chromium", .serialized, .timeLimit(.minutes(4)))
-struct BrowserTests {
+struct BrowserTests: ReadsJSONAnswers {
     static let day = DailyCandle.dayMilliseconds
 
     /// 200 days of daily candles for asset 1, ending three days ago, walking from 40,000.
@@ -76,7 +76,7 @@ struct BrowserTests {
             try await Faults.waitUntil("candles served") {
                 let prices = try await api.request("/assets/1/prices?\(range)")
                 guard prices.status == 200 else { return false }
-                return AssetAPITests.text(try JSONParser.parse(prices.body)["count"]) == "90"
+                return Self.text(try JSONParser.parse(prices.body)["count"]) == "90"
             }
 
             let chartPath = "/assets/1/chart.svg?\(range)&sma=20"
@@ -91,7 +91,7 @@ struct BrowserTests {
             // A range whose ends fall inside days: the chart holds exactly the buckets the
             // series route answers with (a bucket belongs by its start), drawn or cached.
             let halfDay = "interval=1d&from=\(from.adding(milliseconds: Self.day / 2).iso8601)&to=\(to.adding(milliseconds: Self.day / 2).iso8601)"
-            let expected = AssetAPITests.text(try JSONParser.parse(try await api.request("/assets/1/prices?\(halfDay)").body)["count"])
+            let expected = Self.text(try JSONParser.parse(try await api.request("/assets/1/prices?\(halfDay)").body)["count"])
             for _ in 0..<2 {
                 let body = String(decoding: try await api.request("/assets/1/chart.svg?\(halfDay)&sma=5").body, as: UTF8.self)
                 let points = body.components(separatedBy: "class=\"price\"")[1].components(separatedBy: " points=\"")[1].prefix { $0 != "\"" }
@@ -151,23 +151,23 @@ struct BrowserTests {
                 let facts = try JSONParser.parse(json)
                 #expect(facts["rows"] == .number("20"), "\(json)")
                 // Every top-20 asset is in all the snapshots of the last 24 hours.
-                #expect(AssetAPITests.array(facts["sparklines"]) == Array(repeating: .number(String(steps)), count: 20), "\(json)")
-                #expect(AssetAPITests.array(facts["chart"]).first == .bool(true))
+                #expect(Self.array(facts["sparklines"]) == Array(repeating: .number(String(steps)), count: 20), "\(json)")
+                #expect(Self.array(facts["chart"]).first == .bool(true))
                 #expect(
-                    AssetAPITests.array(facts["chart"]).last.flatMap { AssetAPITests.text($0) }.flatMap { Int($0) }.map { $0 > 0 } == true,
+                    Self.array(facts["chart"]).last.flatMap { Self.text($0) }.flatMap { Int($0) }.map { $0 > 0 } == true,
                     "\(json)"
                 )
                 #expect(facts["scripts"] == .number("0"), "\(json)")
-                #expect(AssetAPITests.array(facts["hostile"]) == [.string(hostileName)], "\(json)")
-                #expect(AssetAPITests.array(facts["elsewhere"]).isEmpty && AssetAPITests.array(facts["failed"]).isEmpty, "\(json)")
+                #expect(Self.array(facts["hostile"]) == [.string(hostileName)], "\(json)")
+                #expect(Self.array(facts["elsewhere"]).isEmpty && Self.array(facts["failed"]).isEmpty, "\(json)")
                 #expect(facts["refresh"] == .bool(true) && facts["spreads"] == .bool(true))
                 // A row per monitored book: its newest spread (btc_mxn's last is 0.05 %), threshold and clear level.
-                let books = AssetAPITests.array(facts["books"]).map { AssetAPITests.array($0).compactMap { AssetAPITests.text($0) } }
+                let books = Self.array(facts["books"]).map { Self.array($0).compactMap { Self.text($0) } }
                 #expect(books.map(\.first) == ["btc_mxn", "usd_mxn"], "\(json)")
                 #expect(books.first == ["btc_mxn", "0.05", "0.1", "0.08"], "\(json)")
-                #expect(AssetAPITests.array(facts["alerts"]).compactMap { AssetAPITests.text($0) } == openAlerts, "\(json)")
+                #expect(Self.array(facts["alerts"]).compactMap { Self.text($0) } == openAlerts, "\(json)")
                 #expect(facts["summaryLink"] == .bool(true), "\(json)")
-                #expect(AssetAPITests.text(facts["state"])?.contains("Latest snapshot") == true, "\(json)")
+                #expect(Self.text(facts["state"])?.contains("Latest snapshot") == true, "\(json)")
 
                 // The reference: every path of the served document.
                 let docs = try await browser.open(base + "/docs")
@@ -181,7 +181,7 @@ struct BrowserTests {
                     in: docs
                 )
                 guard case .string(let shownJSON) = shown else { throw HarnessError("no paths: \(shown)") }
-                #expect(AssetAPITests.array(try JSONParser.parse(shownJSON)) == paths)
+                #expect(Self.array(try JSONParser.parse(shownJSON)) == paths)
                 #expect(paths.count >= 11)
             } catch {
                 await browser.close()
@@ -220,7 +220,7 @@ struct BrowserTests {
                 let response = try await api.request(request)
                 #expect(response.status == status, "\(request)")
                 let error = try JSONParser.parse(response.body)["error"]
-                #expect(AssetAPITests.text(error?["code"]) == code && AssetAPITests.text(error?["parameter"]) == parameter, "\(request)")
+                #expect(Self.text(error?["code"]) == code && Self.text(error?["parameter"]) == parameter, "\(request)")
             }
             let dashboard = try await api.request("/dashboard")
             #expect(dashboard.status == 200 && dashboard.header("Content-Type") == "text/html; charset=utf-8")

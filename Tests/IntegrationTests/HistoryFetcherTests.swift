@@ -355,29 +355,22 @@ struct HistoryFetcherTests {
 
     // MARK: - Config errors
 
-    struct Mistake: Sendable, CustomTestStringConvertible {
-        let name: String
-        let edit: @Sendable (JSONValue) -> JSONValue
-        let mentions: [String]
-        var testDescription: String { name }
-    }
-
-    static let mistakes: [Mistake] = [
-        Mistake(name: "unknown key", edit: { $0.setting(["window", "direction"], .string("forward")) }, mentions: ["window.direction", "unknown"]),
-        Mistake(
+    static let mistakes: [ConfigMistake] = [
+        ConfigMistake(name: "unknown key", edit: { $0.setting(["window", "direction"], .string("forward")) }, mentions: ["window.direction", "unknown"]),
+        ConfigMistake(
             name: "unknown placeholder", edit: { $0.setting(["request", "query", "fsym"], .string("${asset.slug}")) },
             mentions: ["request.query.fsym", "${asset.slug}"]),
-        Mistake(
+        ConfigMistake(
             name: "a list entry without what the request names",
             edit: { $0.setting(["assets", "list"], .array([.object(JSONObject([("cmc_id", .number("1"))]))])) }, mentions: ["assets.list[0].symbol"]),
-        Mistake(name: "to before from", edit: { $0.setting(["range", "to"], .string("2020-01-01")) }, mentions: ["range.to"]),
-        Mistake(name: "a window of one day", edit: { $0.setting(["window", "days"], .number("1")) }, mentions: ["window.days"]),
-        Mistake(name: "a candle field missing", edit: { $0.setting(["fields", "close"], nil) }, mentions: ["fields", "close"]),
-        Mistake(name: "positive on a timestamp", edit: { $0.setting(["fields", "time", "positive"], .bool(true)) }, mentions: ["fields.time.positive"]),
+        ConfigMistake(name: "to before from", edit: { $0.setting(["range", "to"], .string("2020-01-01")) }, mentions: ["range.to"]),
+        ConfigMistake(name: "a window of one day", edit: { $0.setting(["window", "days"], .number("1")) }, mentions: ["window.days"]),
+        ConfigMistake(name: "a candle field missing", edit: { $0.setting(["fields", "close"], nil) }, mentions: ["fields", "close"]),
+        ConfigMistake(name: "positive on a timestamp", edit: { $0.setting(["fields", "time", "positive"], .bool(true)) }, mentions: ["fields.time.positive"]),
     ]
 
     @Test("a bad config stops history-fetcher with exit code 2, naming the file and the key path", arguments: mistakes)
-    func configErrors(_ mistake: Mistake) async throws {
+    func configErrors(_ mistake: ConfigMistake) async throws {
         try await TestBed.with { bed in
             let path = bed.directory.file("bad-history-fetcher.json")
             try TestConfigs.write(mistake.edit(try TestConfigs.fetcher("history-fetcher", upstreamBaseURL: bed.upstream.baseURL)), to: path)

@@ -7,7 +7,7 @@ import Testing
 /// the values equal what pandas and TA-Lib compute from the same daily candles, never depend
 /// on the range asked, and bad input is a 400 naming its parameter.
 @Suite("Indicator API", .serialized)
-struct IndicatorAPITests {
+struct IndicatorAPITests: ReadsJSONAnswers {
     static let day = DailyCandle.dayMilliseconds
     static let columns = ["sma_5", "sma_20", "sma_200", "ema_12", "ema_50", "rsi_14", "rsi_2", "std_20", "std_2", "return_5", "return_2"]
     static let query = "sma=5,20,200&ema=12,50&rsi=14&rsi=2&std=20,2&return=5,2&sma=20"
@@ -69,11 +69,6 @@ struct IndicatorAPITests {
             }
             try await body(bed, api)
         }
-    }
-
-    static func array(_ value: JSONValue?) -> [JSONValue] {
-        if case .array(let elements)? = value { return elements }
-        return []
     }
 
     static func number(_ value: JSONValue?) -> Double?? {

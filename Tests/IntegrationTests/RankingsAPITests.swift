@@ -8,7 +8,7 @@ import Testing
 /// plainly (not the production code): log returns, sample deviations, daily and hourly closes
 /// with candles over own days, competition ranks.
 @Suite("Rankings API", .serialized)
-struct RankingsAPITests {
+struct RankingsAPITests: ReadsJSONAnswers {
     static let minute: Int64 = 60_000
     static let hour: Int64 = 3_600_000
     static let day: Int64 = 86_400_000
@@ -53,9 +53,6 @@ struct RankingsAPITests {
         }
     }
 
-    static func json(_ response: HTTPResponse) throws -> JSONValue { try JSONParser.parse(response.body) }
-    static func array(_ value: JSONValue?) -> [JSONValue] { AssetAPITests.array(value) }
-    static func text(_ value: JSONValue?) -> String? { AssetAPITests.text(value) }
     static func number(_ value: JSONValue?) -> Double? { text(value).flatMap(Double.init) }
 
     static func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * abs(b) }

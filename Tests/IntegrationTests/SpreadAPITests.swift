@@ -7,7 +7,7 @@ import Testing
 /// Redis seeded through `SpreadWriter` exactly as the monitor writes: every answer is held
 /// against values this test counts itself from the quotes it wrote.
 @Suite("Spread API", .serialized)
-struct SpreadAPITests {
+struct SpreadAPITests: ReadsJSONAnswers {
     static let books = ["btc_mxn", "usd_mxn"]
     static let asks = ["btc_mxn": "1703000", "usd_mxn": "17.25"]
     static let hour: Int64 = 3_600_000
@@ -180,20 +180,6 @@ struct SpreadAPITests {
             step += 1
         }
         return world
-    }
-
-    static func json(_ response: HTTPResponse) throws -> JSONValue { try JSONParser.parse(response.body) }
-
-    static func array(_ value: JSONValue?) -> [JSONValue] {
-        if case .array(let elements)? = value { return elements }
-        return []
-    }
-
-    static func text(_ value: JSONValue?) -> String? {
-        switch value {
-        case .string(let text)?, .number(let text)?: text
-        default: nil
-        }
     }
 
     static func iso(_ milliseconds: Int64) -> String { Timestamp(milliseconds: milliseconds).iso8601 }

@@ -146,13 +146,14 @@ struct HistoryFetcherConfigTests {
         var departures = (0..<700).map { _ in budget.reserve(now: start) }
         departures.append(budget.reserve(now: start + .seconds(500)))
         #expect(departures == departures.sorted())
-        for (limit, window) in [(20, Duration.seconds(1)), (300, Duration.seconds(60))] {
+        // Each limit holds over its window lengthened by the allowance: a fiftieth, at least 250 ms.
+        for (limit, kept) in [(20, Duration.milliseconds(1250)), (300, Duration.milliseconds(61_200))] {
             for (index, departure) in departures.enumerated() {
-                #expect(departures[index...].prefix { $0 < departure + window + RequestBudget.jitterAllowance }.count <= limit)
+                #expect(departures[index...].prefix { $0 < departure + kept }.count <= limit)
             }
         }
-        // Not slower than the limits require: the 301st leaves one minute (and the allowance) after the first.
-        #expect(departures[300] - departures[0] == .seconds(60) + RequestBudget.jitterAllowance)
+        // Not slower than the limits require: the 301st leaves one minute and its allowance after the first.
+        #expect(departures[300] - departures[0] == .milliseconds(61_200))
         #expect(departures[19] == start)
         #expect(departures[700] == start + .seconds(500))
     }

@@ -3,9 +3,9 @@ import Synchronization
 /// A request budget shared by every request of a pass (retries included): at most `requests`
 /// per `window` for each limit, as CryptoCompare's free keys allow 20 a second and 300 a
 /// minute. The windows slide over the moments requests leave, so however the upstream aligns
-/// its own counting windows, none of them sees more; each is lengthened by
-/// `jitterAllowance`, so a request held up on the way does not land in the receiver's next
-/// window beside the ones sent after it.
+/// its own counting windows, none of them sees more; each is lengthened (`Limit.guardedWindow`), so a
+/// request held up on the way (a connection set up, a busy machine) does not land in the
+/// receiver's next window beside the ones sent after it.
 ///
 /// A budget may also be held off: after a rate-limited answer, no request leaves until the
 /// pause is over (Bitso locks an IP out for a minute, and for a day when it keeps asking).
@@ -21,9 +21,13 @@ public final class RequestBudget: Sendable {
             self.requests = requests
             self.window = window
         }
-    }
 
-    public static let jitterAllowance = Duration.milliseconds(100)
+        /// The window as the budget keeps it: a fiftieth longer, and at least 250 ms, the
+        /// delay a request may meet between leaving and arriving (a TLS handshake to a real
+        /// upstream; on a loaded machine, a process waiting for a core). At 300 a minute that
+        /// is 300 in 61.2 s.
+        public var guardedWindow: Duration { window + max(.milliseconds(250), window / 50) }
+    }
 
     public let limits: [Limit]
     /// How long a rate-limited answer without `Retry-After` holds every request back; nil: a
@@ -59,7 +63,7 @@ public final class RequestBudget: Sendable {
         state.withLock { state in
             var departure = max(now, state.departures.last ?? now, state.heldUntil ?? now)
             for limit in limits where state.departures.count >= limit.requests {
-                departure = max(departure, state.departures[state.departures.count - limit.requests] + limit.window + RequestBudget.jitterAllowance)
+                departure = max(departure, state.departures[state.departures.count - limit.requests] + limit.guardedWindow)
             }
             state.departures.append(departure)
             if state.departures.count > kept { state.departures.removeFirst(state.departures.count - kept) }

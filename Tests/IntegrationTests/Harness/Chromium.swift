@@ -18,7 +18,7 @@ import Glibc
 ///     let page = try await browser.open("http://127.0.0.1:\(api.port)/dashboard")
 ///     #expect(page.errors.isEmpty)
 ///     let rows = try await browser.evaluate("document.querySelectorAll('tr').length", in: page)
-final class Chromium: @unchecked Sendable {
+final class Chromium: @unchecked Sendable, ReadsJSONAnswers {
     let process: ChildProcess
     private let commands: FileHandle
     private let replies = OutputCapture()
@@ -132,7 +132,7 @@ final class Chromium: @unchecked Sendable {
             return "console.error: \(String(decoding: JSONWriter.encode(parameters?["args"] ?? .null), as: UTF8.self))"
         case .string("Log.entryAdded") where parameters?["entry"]?["level"] == .string("error"):
             let entry = parameters?["entry"]
-            return "log: \(AssetAPITests.text(entry?["text"]) ?? "?") (\(AssetAPITests.text(entry?["url"]) ?? ""))"
+            return "log: \(Self.text(entry?["text"]) ?? "?") (\(Self.text(entry?["url"]) ?? ""))"
         default:
             return nil
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import TopCoins
 
 /// Test configs derived from the shipped `Config/<executable>.json`: only what a test must
@@ -73,4 +74,12 @@ extension JSONValue {
         }
         return .object(rebuilt)
     }
+}
+
+/// One wrong edit of a test config, and what the fetcher's exit-2 message must mention.
+struct ConfigMistake: Sendable, CustomTestStringConvertible {
+    let name: String
+    let edit: @Sendable (JSONValue) -> JSONValue
+    let mentions: [String]
+    var testDescription: String { name }
 }

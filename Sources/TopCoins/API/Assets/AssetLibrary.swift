@@ -9,11 +9,9 @@ import Synchronization
 /// reads at most the newest span from Redis, once per snapshot.
 public final class AssetLibrary: Sendable {
     let history: History
-    /// How many points the span cache may hold in all.
-    let cachedPointLimit: Int
     let logger: Logger
     private let corruptSeries = CoreMetrics.Counter(label: "topcoins_corrupt_series_total")
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// One asset as the API shows it: the catalogue's entry and the latest top-list rank.
     public struct Asset: Sendable, Equatable {
@@ -30,7 +28,6 @@ public final class AssetLibrary: Sendable {
     struct CachedSpan {
         let version: Int64
         let rendered: RenderedSpan
-        var lastUse: UInt64
     }
 
     struct State {
@@ -42,15 +39,14 @@ public final class AssetLibrary: Sendable {
         var searchable: [String] = []
         var spans: [SeriesSpan] = []
         var versions: [SeriesSpan: Int64] = [:]
-        var cache: [CacheKey: CachedSpan] = [:]
+        /// Rendered spans, at most the configured number of points in all.
+        var cache: LeastRecentlyUsed<CacheKey, CachedSpan>
         /// Assets with backfilled daily candles, and each one's counter.
         var candleVersions: [Int64: Int64] = [:]
         /// Decoded candles by asset, while their counter stands.
         var candles: [Int64: (version: Int64, buckets: [PriceBucket])] = [:]
         /// Rendered daily series of assets with candles, by the stamp they were made from.
         var candleDays: [Int64: (stamp: String, days: RenderedSpan)] = [:]
-        var cachedPoints = 0
-        var clock: UInt64 = 0
         /// When the catalogue was last reloaded: its answers' Last-Modified.
         var modified = Timestamp(milliseconds: 0)
         /// Series fields already logged as corrupt (each is logged and counted once).
@@ -59,7 +55,7 @@ public final class AssetLibrary: Sendable {
 
     public init(history: History, cachedPointLimit: Int, logger: Logger) {
         self.history = history
-        self.cachedPointLimit = cachedPointLimit
+        state = Mutex(State(cache: LeastRecentlyUsed(budget: cachedPointLimit)))
         self.logger = logger
     }
 
@@ -113,8 +109,7 @@ public final class AssetLibrary: Sendable {
             state.versions = Dictionary(spans.map { ($0, versions[$0.member] ?? 0) }) { first, _ in first }
             state.modified = .now
             // Entries of spans that changed or went away are stale: drop them now.
-            state.cache = state.cache.filter { state.versions[$0.key.span] == $0.value.version }
-            state.cachedPoints = state.cache.values.reduce(0) { $0 + $1.rendered.buckets.count }
+            state.cache.removeAll { [versions = state.versions] key, cached in versions[key.span] != cached.version }
             state.candleVersions = candleVersions
             state.candles = state.candles.filter { candleVersions[$0.key] == $0.value.version }
         }
@@ -208,17 +203,11 @@ public final class AssetLibrary: Sendable {
         let (spans, versions, cached) = state.withLock { state in
             let spans = state.spans.filter { $0.end > low && $0.start <= high }
             let versions = spans.map { state.versions[$0] ?? 0 }
-            state.clock += 1
             var cached: [RenderedSpan?] = []
             cached.reserveCapacity(spans.count)
             for (span, version) in zip(spans, versions) {
                 let key = CacheKey(span: span, cmcId: cmcId, width: AssetLibrary.spanWidth(width, span))
-                if let entry = state.cache[key], entry.version == version {
-                    state.cache[key]!.lastUse = state.clock
-                    cached.append(entry.rendered)
-                } else {
-                    cached.append(nil)
-                }
+                cached.append(state.cache.value(key).flatMap { $0.version == version ? $0.rendered : nil })
             }
             return (spans, versions, cached)
         }
@@ -342,21 +331,8 @@ public final class AssetLibrary: Sendable {
     private func remember(_ entries: [(CacheKey, Int64, RenderedSpan)]) {
         state.withLock { state in
             for (key, version, rendered) in entries {
-                if let old = state.cache[key] { state.cachedPoints -= old.rendered.buckets.count }
-                state.cache[key] = CachedSpan(version: version, rendered: rendered, lastUse: state.clock)
-                state.cachedPoints += rendered.buckets.count
+                state.cache.insert(CachedSpan(version: version, rendered: rendered), cost: rendered.buckets.count, as: key)
             }
-            guard state.cachedPoints > cachedPointLimit else { return }
-            // Over budget: keep the most recently used half.
-            let keep = state.cache.sorted { $0.value.lastUse > $1.value.lastUse }
-            var kept: [CacheKey: CachedSpan] = [:]
-            var count = 0
-            for (key, entry) in keep where count + entry.rendered.buckets.count <= cachedPointLimit / 2 {
-                kept[key] = entry
-                count += entry.rendered.buckets.count
-            }
-            state.cache = kept
-            state.cachedPoints = count
         }
     }
 }

@@ -11,23 +11,11 @@ final class IndicatorCache: Sendable {
         let indicators: [Indicator]
     }
 
-    struct Entry {
-        let table: IndicatorTable
-        var lastUse: UInt64
-    }
-
-    struct State {
-        var entries: [Key: Entry] = [:]
-        var bytes = 0
-        var clock: UInt64 = 0
-    }
+    private let state: Mutex<LeastRecentlyUsed<Key, IndicatorTable>>
 
     /// 0 keeps nothing: every request computes its table (what the benchmark's uncached run measures).
-    let byteLimit: Int
-    private let state = Mutex(State())
-
     init(byteLimit: Int) {
-        self.byteLimit = byteLimit
+        state = Mutex(LeastRecentlyUsed(budget: byteLimit))
     }
 
     /// The table of `cmcId` at `interval` with `indicators`, from the cache while its stamp
@@ -36,37 +24,12 @@ final class IndicatorCache: Sendable {
         let key = Key(cmcId: cmcId, width: interval.milliseconds, indicators: indicators)
         // Taken before the read: a table is never stored under a stamp newer than its points.
         let stamp = assets.seriesStamp(of: cmcId, width: key.width)
-        let cached = state.withLock { state -> IndicatorTable? in
-            guard let entry = state.entries[key], entry.table.stamp == stamp else { return nil }
-            state.clock += 1
-            state.entries[key]!.lastUse = state.clock
-            return entry.table
-        }
+        let cached = state.withLock { $0.value(key) }.flatMap { $0.stamp == stamp ? $0 : nil }
         if let cached { return cached }
         let whole = SeriesQuery(from: .earliestPlausible, to: .latestRepresentable, interval: interval)
         let (points, _) = try await assets.points(of: cmcId, query: whole, maxPoints: .max)
         let table = IndicatorTable(points.buckets, width: key.width, indicators: indicators, stamp: stamp)
-        remember(table, as: key)
+        state.withLock { $0.insert(table, cost: table.byteCount, as: key) }
         return table
-    }
-
-    private func remember(_ table: IndicatorTable, as key: Key) {
-        let size = table.byteCount
-        guard size <= byteLimit else { return }
-        state.withLock { state in
-            state.clock += 1
-            if let old = state.entries.updateValue(Entry(table: table, lastUse: state.clock), forKey: key) { state.bytes -= old.table.byteCount }
-            state.bytes += size
-            guard state.bytes > byteLimit else { return }
-            // Over budget: keep the most recently used, down to half the budget.
-            var kept: [Key: Entry] = [:]
-            var bytes = 0
-            for (key, entry) in state.entries.sorted(by: { $0.value.lastUse > $1.value.lastUse }) where bytes + entry.table.byteCount <= byteLimit / 2 {
-                kept[key] = entry
-                bytes += entry.table.byteCount
-            }
-            state.entries = kept
-            state.bytes = bytes
-        }
     }
 }

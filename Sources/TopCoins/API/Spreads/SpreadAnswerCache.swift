@@ -22,46 +22,18 @@ final class SpreadAnswerCache: Sendable {
         let newest: Timestamp?
     }
 
-    struct State {
-        var entries: [Key: (rows: Rows, lastUse: UInt64)] = [:]
-        var bytes = 0
-        var clock: UInt64 = 0
-    }
+    private let state: Mutex<LeastRecentlyUsed<Key, Rows>>
 
     /// 0 keeps nothing: every request computes its answer.
-    let byteLimit: Int
-    private let state = Mutex(State())
-
     init(byteLimit: Int) {
-        self.byteLimit = byteLimit
+        state = Mutex(LeastRecentlyUsed(budget: byteLimit))
     }
 
     func rows(_ key: Key, version: Int64) -> Rows? {
-        state.withLock { state in
-            guard let entry = state.entries[key], entry.rows.version == version else { return nil }
-            state.clock += 1
-            state.entries[key]!.lastUse = state.clock
-            return entry.rows
-        }
+        state.withLock { $0.value(key) }.flatMap { $0.version == version ? $0 : nil }
     }
 
     func remember(_ rows: Rows, as key: Key) {
-        let size = rows.bytes.count
-        guard size <= byteLimit else { return }
-        state.withLock { state in
-            state.clock += 1
-            if let old = state.entries.updateValue((rows, state.clock), forKey: key) { state.bytes -= old.rows.bytes.count }
-            state.bytes += size
-            guard state.bytes > byteLimit else { return }
-            // Over budget: keep the most recently used, down to half the budget.
-            var kept: [Key: (rows: Rows, lastUse: UInt64)] = [:]
-            var bytes = 0
-            for (key, entry) in state.entries.sorted(by: { $0.value.lastUse > $1.value.lastUse }) where bytes + entry.rows.bytes.count <= byteLimit / 2 {
-                kept[key] = entry
-                bytes += entry.rows.bytes.count
-            }
-            state.entries = kept
-            state.bytes = bytes
-        }
+        state.withLock { $0.insert(rows, cost: rows.bytes.count, as: key) }
     }
 }
