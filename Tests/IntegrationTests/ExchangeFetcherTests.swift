@@ -164,6 +164,19 @@ struct ExchangeFetcherTests {
         }
     }
 
+    @Test("a config mistake stops the fetcher with exit code 2, naming the file and the key path, before any call")
+    func configMistake() async throws {
+        try await TestBed.with { bed in
+            let path = try Self.writeConfig(bed)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            try text.replacingOccurrences(of: #""from":"exchanges""#, with: #""from":"nowhere""#).write(toFile: path, atomically: true, encoding: .utf8)
+            let run = try await Self.runOnce(bed, path)
+            #expect(run.status == .exited(2), "stderr:\n\(run.stderr)")
+            #expect(run.stderr.contains("\(path): steps[2].each.from"), "stderr:\n\(run.stderr)")
+            #expect(try await Self.calls(bed).isEmpty)
+        }
+    }
+
     @Test("a 429 with Retry-After mid-run is waited out, and the run completes")
     func rateLimitMidRun() async throws {
         try await TestBed.with { bed in
