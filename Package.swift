@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "http-api", targets: ["http-api"]),
         .executable(name: "history-fetcher", targets: ["history-fetcher"]),
         .executable(name: "book-fetcher", targets: ["book-fetcher"]),
+        .executable(name: "exchange-fetcher", targets: ["exchange-fetcher"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -63,6 +64,7 @@ let package = Package(
         .executableTarget(name: "http-api", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "history-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         .executableTarget(name: "book-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
+        .executableTarget(name: "exchange-fetcher", dependencies: ["TopCoinsCommandLine"], swiftSettings: swiftSettings),
         // Writes a day of minute history for the demo (scripts/demo), as the merger would.
         .executableTarget(name: "demo-history", dependencies: ["TopCoins"], swiftSettings: swiftSettings),
         // Release-mode measurements of the inner loops, run by scripts/bench.

@@ -18,7 +18,7 @@ COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib \
     && mkdir /out \
     && cd "$(swift build -c release --show-bin-path)" \
-    && cp price-fetcher rank-fetcher history-fetcher book-fetcher merger spread-monitor http-api fake-upstream /out/
+    && cp price-fetcher rank-fetcher history-fetcher book-fetcher exchange-fetcher merger spread-monitor http-api fake-upstream /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update \

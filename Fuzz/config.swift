@@ -20,6 +20,11 @@ let readers: [(String, @Sendable (ConfigObject) throws(ConfigError) -> Void)] = 
         check(history.windowDays >= 2 && (!history.list.isEmpty || history.top != nil), "a history config without two-day windows or assets")
         _ = history.responseFilter
     }),
+    ("exchange-fetcher", { (config) throws(ConfigError) in
+        let exchanges = try ExchangeFetcherConfig(reading: config)
+        check(!exchanges.steps.isEmpty && exchanges.budget.perRun >= exchanges.steps.count - 1, "an exchange config without steps or a budget for them")
+        for step in exchanges.steps { _ = step.responseFilter }
+    }),
     ("merger", { (config) throws(ConfigError) in _ = try MergerConfig(reading: config) }),
     ("http-api", { (config) throws(ConfigError) in _ = try APIConfig(reading: config) }),
 ]

@@ -115,6 +115,11 @@ requests = [
     ("GET", "/spreads?from=junk", None), ("HEAD", "/spreads", None), ("GET", "/spreads/summary", None),
     ("GET", "/spreads/summary?by=day&format=csv", None), ("GET", "/spreads/summary?by=week", None),
     ("GET", "/alerts", None), ("GET", "/alerts?state=open&format=csv", None), ("GET", "/alerts?state=closed", None),
+    ("GET", "/exchanges/similar?to=bitso&min_shared=1", None), ("GET", "/exchanges/similar?format=csv", None),
+    ("GET", "/exchanges/similar?min_shared=0", None), ("GET", "/exchanges/similar?to=kraken", None), ("HEAD", "/exchanges/similar", None),
+    ("GET", "/exchanges/markets", None), ("GET", "/exchanges/markets?exchange=binance&format=csv", None),
+    ("GET", "/exchanges/markets?exchange=exchange_150", None), ("GET", "/exchanges/markets?run=previous", None),
+    ("GET", "/exchanges/markets?run=yesterday", None),
 ]
 problems = []
 for method, path, headers in requests:

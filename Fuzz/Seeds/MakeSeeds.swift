@@ -88,7 +88,7 @@ enum MakeSeeds {
         try write("series/catalogue.bin", [2] + catalogue.encoded)
 
         // Configs: the shipped ones as they are.
-        for name in ["price-fetcher", "rank-fetcher", "merger", "http-api", "history-fetcher", "book-fetcher"] {
+        for name in ["price-fetcher", "rank-fetcher", "merger", "http-api", "history-fetcher", "book-fetcher", "exchange-fetcher"] {
             try write("config/\(name).json", try file("Config/\(name).json"))
             try write("config/demo-\(name).json", try file("Config/demo/\(name).json"))
         }

@@ -85,3 +85,23 @@ public struct HistoryFetcherCommand: ServiceCommand {
         await HistoryFetcherProgram.main(configPath: config, once: once)
     }
 }
+
+/// `exchange-fetcher`: the exchanges that share the reference exchange's markets (CoinGecko),
+/// two tables refreshed once a day.
+public struct ExchangeFetcherCommand: ServiceCommand {
+    public static let configuration = CommandConfiguration.service(
+        "exchange-fetcher", abstract: "Finds the exchanges that list the reference exchange's markets, once a day, and serves the two tables from Redis.",
+        exitCodes: ", 1 when a --once run puts no tables in service (0 when it does)")
+
+    @Option(help: FetcherCommandText.config)
+    var config = "Config/exchange-fetcher.json"
+
+    @Flag(help: "Run once: fetch, join, put the tables in service, and exit.")
+    var once = false
+
+    public init() {}
+
+    public func run() async {
+        await ExchangeFetcherProgram.main(configPath: config, once: once)
+    }
+}

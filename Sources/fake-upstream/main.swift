@@ -18,6 +18,8 @@ import TopCoins
 /// - `GET /v3/order_book/?book=btc_mxn|usd_mxn` (with or without the trailing slash): Bitso's
 ///   order books, moving on a seeded schedule (see ``BitsoBooks``); another book is Bitso's
 ///   `0301` under HTTP 400.
+/// - `GET /api/v3/exchanges`, `/api/v3/exchanges/{id}/tickers` and `/_fixture/coingecko-exchanges`:
+///   CoinGecko's exchanges and their tickers (see ``CoinGeckoExchanges``).
 /// - `POST /_faults` `{"path": "...", "responses": [{"status": 429, "headers": {...},
 ///   "body_file": "errors/x.json" | "body": "...", "delay_ms": 0}]}`: answers for the next
 ///   requests to that path, in order; `DELETE /_faults` clears them.
@@ -118,6 +120,8 @@ let dailyHistory = DailyHistory(listing: listing)
 let histodayCalls = CallCounter()
 /// The books' schedule is the same for every seed; the seed moves prices and amounts.
 let bitsoBooks = BitsoBooks(seed: options.walkSeed ?? 12)
+/// The same exchanges for every seed: tests compute the tables from the fixture.
+let coinGeckoExchanges = CoinGeckoExchanges(seed: 13)
 
 func json(_ status: HTTPResponse.Status, _ bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
     var headers = headers
@@ -195,6 +199,8 @@ let responder = CallbackResponder<BasicRequestContext> { request, context in
         return json(.ok, Array(#"{"ok":true}"#.utf8))
     case (.get, "/_requests"):
         return json(.ok, JSONWriter.encode(.array(await state.requests)))
+    case (.get, "/_fixture/coingecko-exchanges"):
+        return json(.ok, coinGeckoExchanges.fixture)
     default:
         break
     }
@@ -236,6 +242,14 @@ let responder = CallbackResponder<BasicRequestContext> { request, context in
     case "/v3/order_book/", "/v3/order_book":
         let answer = bitsoBooks.answer(book: queryValues["book"], at: arrival)
         return json(HTTPResponse.Status(code: answer.status), answer.body)
+    case "/api/v3/exchanges":
+        return json(.ok, coinGeckoExchanges.exchangesPage(query: queryValues))
+    case let tickers where tickers.hasPrefix("/api/v3/exchanges/") && tickers.hasSuffix("/tickers"):
+        let id = String(tickers.dropFirst("/api/v3/exchanges/".count).dropLast("/tickers".count))
+        guard let body = coinGeckoExchanges.tickersPage(id: id, query: queryValues) else {
+            return json(.notFound, Array(#"{"error":"exchange not found"}"#.utf8))
+        }
+        return json(.ok, body)
     case let chart where chart.hasPrefix("/api/v3/coins/") && chart.hasSuffix("/market_chart/range"):
         let slug = String(chart.dropFirst("/api/v3/coins/".count).dropLast("/market_chart/range".count))
         guard let body = dailyHistory.marketChart(slug: slug, query: queryValues, today: UTCDay(containing: arrival)) else {

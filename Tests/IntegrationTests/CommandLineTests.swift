@@ -7,7 +7,7 @@ import Testing
 /// every usage mistake (the design's code for usage and config errors).
 @Suite("Command lines of the built executables", .timeLimit(.minutes(2)))
 struct CommandLineTests {
-    static let executables = ["price-fetcher", "rank-fetcher", "merger", "http-api", "history-fetcher", "book-fetcher", "spread-monitor"]
+    static let executables = ["price-fetcher", "rank-fetcher", "merger", "http-api", "history-fetcher", "book-fetcher", "spread-monitor", "exchange-fetcher"]
 
     /// Runs `product` with `arguments` to its exit. Nothing here reaches a config or Redis.
     static func run(_ product: String, _ arguments: [String]) async throws -> (status: ExitStatus, stdout: String, stderr: String) {

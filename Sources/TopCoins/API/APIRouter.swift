@@ -16,7 +16,7 @@ public struct APIRouter {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
 
-        /// `/`, `/openapi.yaml`, `/assets...`, `/rankings...`, `/spreads...`, `/alerts`, `/dashboard`, `/docs`.
+        /// `/`, `/openapi.yaml`, `/assets...`, `/rankings...`, `/spreads...`, `/alerts`, `/exchanges...`, `/dashboard`, `/docs`.
         public static let api = Routes(rawValue: 1)
         /// `/ready`, `/metrics`.
         public static let operations = Routes(rawValue: 2)
@@ -27,7 +27,10 @@ public struct APIRouter {
     let resources: [RouteCollection<Context>]
     let operations: OperationsRoutes
 
-    init(config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, rankings: Rankings, spreads: SpreadLibrary, metrics: APIMetrics) {
+    init(
+        config: APIConfig, library: SnapshotLibrary, assets: AssetLibrary, rankings: Rankings, spreads: SpreadLibrary, exchanges: ExchangeStore,
+        metrics: APIMetrics
+    ) {
         self.metrics = metrics
         let series = AssetRoutes(config: config, assets: assets, library: library)
         resources = [
@@ -36,6 +39,7 @@ public struct APIRouter {
             PageRoutes(config: config, library: library, assets: assets, spreads: spreads).collection,
             RankingRoutes(config: config, rankings: rankings, assets: assets, library: library).collection,
             SpreadRoutes(config: config, spreads: spreads, cache: SpreadAnswerCache(byteLimit: config.spreadCacheBytes)).collection,
+            ExchangeRoutes(store: exchanges).collection,
         ]
         operations = OperationsRoutes(config: config, library: library, spreads: spreads, metrics: metrics)
     }

@@ -32,7 +32,10 @@ public enum HTTPAPIProgram {
         let spreadStatusClient = RedisClient(endpoint: config.settings.redis)
         let spreads = SpreadLibrary(stores: spreadClients.map { SpreadStore(redis: $0) })
         let spreadFollower = SpreadStatusFollower(library: spreads, store: SpreadStore(redis: spreadStatusClient), interval: .seconds(2), logger: logger)
-        let api = APIRouter(config: config, library: library, assets: assets, rankings: rankings, spreads: spreads, metrics: metrics)
+        let exchangesClient = RedisClient(endpoint: config.settings.redis)
+        let api = APIRouter(
+            config: config, library: library, assets: assets, rankings: rankings, spreads: spreads, exchanges: ExchangeStore(redis: exchangesClient),
+            metrics: metrics)
         func listener(_ name: String, host: String, port: Int, routes: APIRouter.Routes) -> some Service {
             Application(
                 router: api.router(serving: routes),
@@ -51,7 +54,7 @@ public enum HTTPAPIProgram {
         } else {
             services.append(listener("http-api", host: config.host, port: config.port, routes: [.api, .operations]))
         }
-        return (services, historyClients + spreadClients + [followerClient, rankingsClient, spreadStatusClient])
+        return (services, historyClients + spreadClients + [followerClient, rankingsClient, spreadStatusClient, exchangesClient])
     }
 
     /// Serves from the config at `configPath` until SIGTERM or SIGINT; `port` and `host`

@@ -92,11 +92,7 @@ public struct Fetcher: Sendable {
         var pagesFetched = 0
         let pages = config.pagination?.maxPages ?? 1
         for pageIndex in 0..<pages {
-            var query: [(String, String)] = []
-            if let pagination = config.pagination {
-                query.append((pagination.param, String(pagination.first + pageIndex)))
-                if let sizeParam = pagination.sizeParam, let size = pagination.size { query.append((sizeParam, String(size))) }
-            }
+            let query = config.pagination?.query(page: pageIndex) ?? []
             let page: [JSONValue]
             switch await fetchPage(query: query, page: pageIndex + 1, value: value) {
             case .success(let items): page = items
@@ -104,8 +100,8 @@ public struct Fetcher: Sendable {
             }
             records += page
             pagesFetched += 1
-            guard let pagination = config.pagination, !page.isEmpty else { break }
-            if let size = pagination.size, page.count < size { break }
+            guard let pagination = config.pagination, !pagination.isLast(count: page.count) else { break }
+            if pagination.everyPage, pagesFetched == pages { return .failure(.upstream(page: pagesFetched, .malformed(FetcherConfig.Pagination.morePagesMessage(pages)))) }
         }
         let fetchedAt = Timestamp.now
         let output = mapper.map(records, leading: eachMember(value).map { [($0.name, .string($0.value))] } ?? [])

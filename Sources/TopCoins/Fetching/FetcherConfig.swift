@@ -51,9 +51,42 @@ public struct FetcherConfig: Sendable {
         public let param: String
         public let first: Int
         public let maxPages: Int
-        /// The page-size parameter and value; with it, a page shorter than `size` is the last.
+        /// The page-size parameter and value; with `size`, a page shorter than `size` is the
+        /// last (`size` alone: the upstream's fixed page size, CoinGecko's 100 tickers).
         public let sizeParam: String?
         public let size: Int?
+        /// `every_page`: the answer is all pages or nothing; a last page still full at
+        /// `max_pages` fails the request instead of cutting the list short.
+        public let everyPage: Bool
+
+        init(reading pagination: ConfigObject) throws(ConfigError) {
+            sizeParam = try pagination.string("size_param")
+            size = try pagination.integer("size", in: 1...1_000_000)
+            if sizeParam != nil, size == nil { throw pagination.error("size", "is required with size_param") }
+            param = try pagination.requiredString("param")
+            first = try pagination.integer("first", in: 0...1_000_000) ?? 1
+            maxPages = try pagination.requiredInteger("max_pages", in: 1...10_000)
+            everyPage = try pagination.bool("every_page") ?? false
+            if everyPage, size == nil { throw pagination.error("every_page", "needs size: only a short page tells the last one") }
+            try pagination.rejectUnknownKeys()
+        }
+
+        /// Why an `every_page` list fails when page `maxPages` is still full.
+        static func morePagesMessage(_ maxPages: Int) -> String {
+            "page \(maxPages) (max_pages) is full: the list goes on, and every_page asks for all of it"
+        }
+
+        /// The query of the page at `index` (0-based).
+        public func query(page index: Int) -> [(String, String)] {
+            var query = [(param, String(first + index))]
+            if let sizeParam, let size { query.append((sizeParam, String(size))) }
+            return query
+        }
+
+        /// Whether a page of `count` records is the last: empty, or shorter than `size`.
+        public func isLast(count: Int) -> Bool {
+            count == 0 || size.map { count < $0 } ?? false
+        }
     }
 
     /// `each`: one request per value, in order, the value in the request as `${each.<name>}`
@@ -147,23 +180,7 @@ public struct FetcherConfig: Sendable {
         self.each = try config.object("each").map { (each) throws(ConfigError) in try Each(reading: each) }
         self.request = try Request(reading: try config.requiredObject("request"), placeholders: Set([each?.placeholder].compactMap { $0 }))
 
-        if let pagination = try config.object("pagination") {
-            let sizeParam = try pagination.string("size_param")
-            let size = try pagination.integer("size", in: 1...1_000_000)
-            if (sizeParam == nil) != (size == nil) {
-                throw pagination.error(sizeParam == nil ? "size_param" : "size", "size_param and size go together")
-            }
-            self.pagination = Pagination(
-                param: try pagination.requiredString("param"),
-                first: try pagination.integer("first", in: 0...1_000_000) ?? 1,
-                maxPages: try pagination.requiredInteger("max_pages", in: 1...10_000),
-                sizeParam: sizeParam,
-                size: size
-            )
-            try pagination.rejectUnknownKeys()
-        } else {
-            self.pagination = nil
-        }
+        self.pagination = try config.object("pagination").map { (pagination) throws(ConfigError) in try Pagination(reading: pagination) }
 
         if let budget = try config.object("budget") {
             let limits = try RequestBudget.Limit.list(reading: budget)

@@ -1,6 +1,7 @@
 /// A location inside an upstream JSON document, written in the configs' small path
 /// language: dot-separated keys, `[N]` for an array index, and `[KEY=VALUE]` for the first
-/// array element whose member KEY equals VALUE (`ASSET_ALTERNATIVE_IDS[NAME=CMC].ID`).
+/// array element whose member KEY equals VALUE (`ASSET_ALTERNATIVE_IDS[NAME=CMC].ID`); `$`
+/// alone is the whole document (CoinGecko's `/exchanges` answers a bare array).
 public struct FieldPath: Sendable, Equatable, CustomStringConvertible {
     public enum Step: Sendable, Equatable {
         case key(String)
@@ -24,6 +25,11 @@ public struct FieldPath: Sendable, Equatable, CustomStringConvertible {
         var index = 0
         func fail(_ reason: String) -> SyntaxError { SyntaxError(offset: index, reason: reason) }
         guard !characters.isEmpty else { throw SyntaxError(offset: 0, reason: "empty path") }
+        guard text != "$" else {
+            self.steps = []
+            self.description = text
+            return
+        }
         var expectKey = true
         while index < characters.count {
             let character = characters[index]

@@ -9,6 +9,9 @@ import Synchronization
 ///
 /// A budget may also be held off: after a rate-limited answer, no request leaves until the
 /// pause is over (Bitso locks an IP out for a minute, and for a day when it keeps asking).
+///
+/// A budget may also cap the calls of its whole life (`callsPerRun`: CoinGecko's monthly
+/// credits spread over daily runs); a budget is then made per run.
 public final class RequestBudget: Sendable {
     public struct Limit: Sendable, Equatable {
         public let requests: Int
@@ -30,6 +33,8 @@ public final class RequestBudget: Sendable {
     /// How long a rate-limited answer without `Retry-After` holds every request back; nil: a
     /// rate limit holds nothing back beyond the retry's own wait.
     public let rateLimitPause: Duration?
+    /// The most calls this budget grants, retries included; nil: no cap.
+    public let callsPerRun: Int?
 
     struct State {
         /// When the latest requests leave (reserved, so possibly ahead of now), ascending; as
@@ -37,14 +42,17 @@ public final class RequestBudget: Sendable {
         var departures: [ContinuousClock.Instant] = []
         /// No request leaves before this (a rate limit's pause).
         var heldUntil: ContinuousClock.Instant?
+        /// Calls granted so far.
+        var calls = 0
     }
 
     private let state: Mutex<State>
     private let kept: Int
 
-    public init(limits: [Limit], rateLimitPause: Duration? = nil) {
+    public init(limits: [Limit], rateLimitPause: Duration? = nil, callsPerRun: Int? = nil) {
         self.limits = limits
         self.rateLimitPause = rateLimitPause
+        self.callsPerRun = callsPerRun
         self.kept = limits.map(\.requests).max() ?? 0
         self.state = Mutex(State())
     }
@@ -76,6 +84,18 @@ public final class RequestBudget: Sendable {
         }
         return pause
     }
+
+    /// Counts one call against `callsPerRun`; false (and nothing counted) when the cap is reached.
+    public func takeCall() -> Bool {
+        state.withLock { state in
+            if let callsPerRun, state.calls >= callsPerRun { return false }
+            state.calls += 1
+            return true
+        }
+    }
+
+    /// The calls granted so far (a run's log says how many it made).
+    public var callsMade: Int { state.withLock { $0.calls } }
 
     /// Waits for this request's turn; false when the task was cancelled meanwhile.
     public func spend() async -> Bool {

@@ -16,11 +16,13 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
     case rejected(status: Int, message: String)
     /// The body is not JSON, or not of the shape the config describes.
     case malformed(String)
+    /// Not sent: the run's budget of `calls` calls is spent (a run must stay inside its plan).
+    case budgetSpent(calls: Int)
 
     public var isRetryable: Bool {
         switch self {
         case .transport, .rateLimited, .server, .malformed: true
-        case .keyProblem, .rejected: false
+        case .keyProblem, .rejected, .budgetSpent: false
         }
     }
 
@@ -38,6 +40,7 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
         case .keyProblem: "key_problem"
         case .rejected: "rejected"
         case .malformed: "malformed"
+        case .budgetSpent: "budget_spent"
         }
     }
 
@@ -50,6 +53,7 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
         case .keyProblem(let status, let message): "API key problem (HTTP \(status)), check the key: \(message)"
         case .rejected(let status, let message): "request rejected (HTTP \(status)): \(message)"
         case .malformed(let message): "malformed response: \(message)"
+        case .budgetSpent(let calls): "not sent: the run's budget of \(calls) calls is spent"
         }
     }
 

@@ -47,7 +47,10 @@ public struct UpstreamRequester: Sendable {
     public func records(for request: HTTPRequest, metadata: Logger.Metadata) async -> Outcome {
         var attempt = 1
         while true {
-            if let budget, !(await budget.spend()) { return .cancelled }
+            if let budget {
+                guard budget.takeCall() else { return .failed(.budgetSpent(calls: budget.callsPerRun ?? 0)) }
+                guard await budget.spend() else { return .cancelled }
+            }
             let failure: UpstreamFailure
             do {
                 let response = try await http.send(request)

@@ -25,8 +25,11 @@ public struct PipelineStatus: Sendable {
         /// `failed.<reason>`: failed steps by reason.
         static let failedPrefix = "failed."
         /// The last step's figures: `records_kept`, `rows`, `skipped.<reason>`, `left_out.<reason>`,
-        /// and for a fetcher's `each` values `values_published`, `values_failed`, `values_parked`.
-        static let figures: Set<String> = ["records_kept", "rows", "values_published", "values_failed", "values_parked"]
+        /// for a fetcher's `each` values `values_published`, `values_failed`, `values_parked`, and
+        /// for the exchange fetcher's run `calls`, `exchanges`, `similar`, `markets`.
+        static let figures: Set<String> = [
+            "records_kept", "rows", "values_published", "values_failed", "values_parked", "calls", "exchanges", "similar", "markets",
+        ]
         static let figurePrefixes = ["skipped.", "left_out."]
 
         static func isFigure(_ field: String) -> Bool {

@@ -1,0 +1,3 @@
+import TopCoinsCommandLine
+
+await ExchangeFetcherCommand.start()
