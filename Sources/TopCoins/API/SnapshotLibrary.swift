@@ -259,16 +259,15 @@ public struct LatestSnapshotFollower: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var backoff = 0.1
+            var backoff = StartOverBackoff()
             while !Task.isCancelled {
                 do {
                     try await follow()
                 } catch {
                     library.setRedisReachable(false)
                     if Task.isCancelled { break }
-                    logger.warning("cannot follow new snapshots, serving what is held", metadata: ["error": "\(error)", "retry_in_s": "\(String(format3: backoff))"])
-                    try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
-                    backoff = min(backoff * 2, 5)
+                    logger.warning("cannot follow new snapshots, serving what is held", metadata: ["error": "\(error)", "retry_in_s": "\(String(format3: backoff.seconds))"])
+                    await backoff.wait()
                 }
             }
         }

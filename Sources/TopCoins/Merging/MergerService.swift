@@ -51,13 +51,13 @@ public final class MergerService: Service, Sendable {
     public func run() async throws {
         logger.info("merger started", metadata: ["redis": "\(config.settings.redis)", "group": "\(config.group)", "consumer": "\(config.consumer)"])
         await cancelWhenGracefulShutdown {
-            var backoff = 0.1
+            var backoff = StartOverBackoff()
             while !Task.isCancelled {
                 do {
                     try await self.waitForLease()
                     var state = State(hold: LeaseHold(self.lease))
                     try await self.start(&state)
-                    backoff = 0.1
+                    backoff.reset()
                     try await self.follow(&state)
                 } catch let error as RedisError {
                     if Task.isCancelled { break }
@@ -65,9 +65,8 @@ public final class MergerService: Service, Sendable {
                     // before its write, so starting over loses nothing either way.
                     let message = error.isOutOfMemory ? "Redis is out of memory, starting over" : "merger lost Redis, starting over"
                     self.logger.error(
-                        "\(message)", metadata: ["reason": "\(error.reason)", "error": "\(error)", "retry_in_s": "\(String(format3: backoff))"])
-                    try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
-                    backoff = min(backoff * 2, 5)
+                        "\(message)", metadata: ["reason": "\(error.reason)", "error": "\(error)", "retry_in_s": "\(String(format3: backoff.seconds))"])
+                    await backoff.wait()
                 } catch {
                     break
                 }

@@ -38,19 +38,18 @@ public final class AlertWebhook: Service, Sendable {
     public func run() async throws {
         logger.info("alert webhook started", metadata: ["stream": "\(stream)", "group": "\(config.group)", "url": "\(KeyValueLogHandler.redacted(config.url))"])
         await cancelWhenGracefulShutdown {
-            var backoff = 0.1
+            var backoff = StartOverBackoff()
             while !Task.isCancelled {
                 do throws(RedisError) {
                     try await self.redis.xgroupCreate(self.stream, group: self.config.group, startingAt: "0")
-                    backoff = 0.1
+                    backoff.reset()
                     try await self.deliverPending()
                     try await self.follow()
                 } catch {
                     if Task.isCancelled { break }
                     self.logger.error(
-                        "alert webhook lost Redis, starting over", metadata: ["reason": "\(error.reason)", "error": "\(error)", "retry_in_s": "\(String(format3: backoff))"])
-                    try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
-                    backoff = min(backoff * 2, 5)
+                        "alert webhook lost Redis, starting over", metadata: ["reason": "\(error.reason)", "error": "\(error)", "retry_in_s": "\(String(format3: backoff.seconds))"])
+                    await backoff.wait()
                 }
             }
         }

@@ -59,20 +59,19 @@ public final class SpreadMonitor: Service, Sendable {
                 "books": "\(config.books.keys.sorted().joined(separator: ","))",
             ])
         await cancelWhenGracefulShutdown {
-            var backoff = 0.1
+            var backoff = StartOverBackoff()
             while !Task.isCancelled {
                 do throws(RedisError) {
                     var state = State()
                     try await self.start(&state)
-                    backoff = 0.1
+                    backoff.reset()
                     try await self.follow(&state)
                 } catch {
                     if Task.isCancelled { break }
                     // Nothing is acknowledged before its write: starting over loses nothing.
                     let message = error.isOutOfMemory ? "Redis is out of memory, starting over" : "spread monitor lost Redis, starting over"
-                    self.logger.error("\(message)", metadata: ["reason": "\(error.reason)", "error": "\(error)", "retry_in_s": "\(String(format3: backoff))"])
-                    try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
-                    backoff = min(backoff * 2, 5)
+                    self.logger.error("\(message)", metadata: ["reason": "\(error.reason)", "error": "\(error)", "retry_in_s": "\(String(format3: backoff.seconds))"])
+                    await backoff.wait()
                 }
             }
         }
