@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import Logging
 import HTTPTypes
@@ -272,4 +275,10 @@ let app = Application(
     },
     logger: logger
 )
-try await app.runService()
+do {
+    try await app.runService()
+} catch {
+    // Most often the port is taken (another demo, another test run): say so in one line.
+    StandardError.write("fake-upstream: cannot serve on \(options.host):\(options.port): \(error)\n")
+    exit(1)
+}

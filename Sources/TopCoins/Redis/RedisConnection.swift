@@ -54,7 +54,8 @@ final class RedisConnection {
                 }
                 return connection
             } catch {
-                failures.append("\(sentinel): \(error)")
+                // A Sentinel's or server's error text is outside input: at most 200 characters of it.
+                failures.append("\(sentinel): \(String("\(error)".prefix(200)))")
             }
         }
         throw .connection("no Sentinel of \(sentinels.masterName) named a usable server: \(failures.joined(separator: "; "))")
