@@ -380,7 +380,7 @@ struct RedisClientTests {
 
     @Test("a READONLY reply (a primary demoted under the client) makes the next command connect anew; other errors do not")
     func readOnlyReplyReconnects() async throws {
-        let other = try await RedisServer.start(tcpPort: try RedisServer.freeTCPPort())
+        let other = try await RedisServer.startOnFreePort()
         do {
             try await withRedis { server, client in
                 let first = try await client.send(["CLIENT", "ID"]).int

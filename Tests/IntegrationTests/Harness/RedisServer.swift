@@ -50,6 +50,20 @@ final class RedisServer: @unchecked Sendable {
         return server
     }
 
+    /// Starts a server on a free TCP port. Another process can take the port between
+    /// `freeTCPPort` and the server's bind (tests run side by side), so a clash is retried on
+    /// a new port, a few times.
+    static func startOnFreePort(in directory: TemporaryDirectory? = nil, password: String? = nil, kind: Kind = .data) async throws -> RedisServer {
+        var attempt = 1
+        while true {
+            do {
+                return try await start(in: directory, password: password, tcpPort: try freeTCPPort(), kind: kind)
+            } catch where attempt < 5 && "\(error)".contains("Address already in use") {
+                attempt += 1
+            }
+        }
+    }
+
     private init(directory: TemporaryDirectory?, password: String?, tcpPort: Int?, kind: Kind) throws {
         ownsDirectory = directory == nil
         self.kind = kind

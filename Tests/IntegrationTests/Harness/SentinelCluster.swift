@@ -40,15 +40,15 @@ final class SentinelCluster: @unchecked Sendable {
         let sentinelPassword = "sentinel-\(UUID().uuidString.lowercased())"
         var started: [RedisServer] = []
         do {
-            let replica = try await RedisServer.start(
-                password: primary.password, tcpPort: try RedisServer.freeTCPPort(), kind: .replica(ofPort: primaryPort, promotable: promotable))
+            let replica = try await RedisServer.startOnFreePort(
+                password: primary.password, kind: .replica(ofPort: primaryPort, promotable: promotable))
             started.append(replica)
             try await replica.waitForReplicationLink()
             // Sentinels find the replica in the primary's INFO, and each other through its pub/sub.
             for _ in 0..<3 {
                 started.append(
-                    try await RedisServer.start(
-                        password: sentinelPassword, tcpPort: try RedisServer.freeTCPPort(),
+                    try await RedisServer.startOnFreePort(
+                        password: sentinelPassword,
                         kind: .sentinel(monitoringPort: primaryPort, name: name, dataPassword: primary.password, downAfterMilliseconds: 1000)))
             }
             let cluster = SentinelCluster(primary: primary, replica: replica, sentinels: Array(started.dropFirst()), sentinelPassword: sentinelPassword)

@@ -53,7 +53,7 @@ final class TestBed: @unchecked Sendable {
         var cluster: SentinelCluster?
         do {
             if case .sentinels(let promotable) = setup {
-                redisServer = try await RedisServer.start(in: directory, password: "data-\(UUID().uuidString.lowercased())", tcpPort: try RedisServer.freeTCPPort())
+                redisServer = try await RedisServer.startOnFreePort(in: directory, password: "data-\(UUID().uuidString.lowercased())")
                 do {
                     cluster = try await SentinelCluster.start(primary: redisServer, promotable: promotable)
                 } catch {
